@@ -1,0 +1,80 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+/// FastReceiver: a Disruptive Technologies Data Connector receiver.
+///
+/// The core library depends on nothing but OpenSSL (and, for the journal, zlib) so that
+/// the request path stays ours to measure. Benchmarks pull in package-benchmark and
+/// swift-crypto; they are only part of the graph when `FAST_RECEIVER_BENCHMARKS=1`, so
+/// normal builds and CI never resolve or compile them.
+let benchmarksEnabled = ProcessInfo.processInfo.environment["FAST_RECEIVER_BENCHMARKS"] == "1"
+
+var package = Package(
+    name: "FastReceiver",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FastReceiver", targets: ["FastReceiver"]),
+        .executable(name: "fast-receiver", targets: ["FastReceiverCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .target(
+            name: "FastReceiver",
+            dependencies: ["COpenSSL"]
+        ),
+        .executableTarget(
+            name: "FastReceiverCLI",
+            dependencies: [
+                "FastReceiver",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "FastReceiverTests",
+            dependencies: ["FastReceiver"],
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+/// The libFuzzer target for the HTTP parser has no `main` of its own, so it only joins the
+/// graph when asked for: `FAST_RECEIVER_FUZZ=1 swift build --sanitize=fuzzer ...`.
+if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(
+            name: "HTTPParserFuzzer",
+            dependencies: ["FastReceiver"],
+            path: "Fuzz/HTTPParserFuzzer",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+    ]
+    package.products += [.executable(name: "HTTPParserFuzzer", targets: ["HTTPParserFuzzer"])]
+}
+
+if benchmarksEnabled {
+    package.dependencies += [
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ]
+    package.targets += [
+        .executableTarget(
+            name: "CryptoBenchmarks",
+            dependencies: [
+                "FastReceiver",
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Benchmarks/CryptoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+import FastReceiver
+
+@main
+struct FastReceiverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fast-receiver",
+        abstract: "Receives Disruptive Technologies Data Connector events: verifies, stores, answers."
+    )
+}
