@@ -5,6 +5,8 @@ import FastReceiver
 struct FastReceiverCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fast-receiver",
-        abstract: "Receives Disruptive Technologies Data Connector events: verifies, stores, answers."
+        abstract: "Receives Disruptive Technologies Data Connector events: verifies, stores, answers.",
+        version: FastReceiver.version,
+        subcommands: [VerifyCommand.self]
     )
 }

@@ -1,0 +1,41 @@
+import Foundation
+
+/// Where the signature secrets come from: `DT_SIGNATURE_SECRET` (plus
+/// `DT_SIGNATURE_SECRET_PREVIOUS` during rotation) or a secret file holding one secret a line,
+/// as Docker and Kubernetes mount secrets.
+public struct SecretSource: Sendable, Equatable {
+    /// A file of secrets, one a line; when set, the environment's secrets are not used.
+    public var secretFile: String?
+    /// The environment to read `DT_SIGNATURE_SECRET` and `DT_SIGNATURE_SECRET_PREVIOUS` from.
+    public var environment: [String: String]
+
+    public init(secretFile: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.secretFile = secretFile
+        self.environment = environment
+    }
+
+    /// Reads the secrets, current first.
+    /// - Throws: `ConfigurationError` when there is no usable secret or the file cannot be read.
+    public func load() throws(ConfigurationError) -> [SignatureSecret] {
+        if let secretFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: secretFile, encoding: .utf8)
+            } catch {
+                throw ConfigurationError("The secret file \(secretFile) cannot be read as UTF-8 text; check its path and permissions.")
+            }
+            let secrets = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+                .compactMap(SignatureSecret.init)
+            guard !secrets.isEmpty else {
+                throw ConfigurationError("The secret file \(secretFile) holds no secret; put the Data Connector's signature secret on its first line.")
+            }
+            return secrets
+        }
+        guard let current = environment["DT_SIGNATURE_SECRET"].flatMap(SignatureSecret.init) else {
+            throw ConfigurationError("DT_SIGNATURE_SECRET is missing or empty; set it to the Data Connector's signature secret, or pass --secret-file.")
+        }
+        let previous = environment["DT_SIGNATURE_SECRET_PREVIOUS"].flatMap(SignatureSecret.init)
+        return [current] + (previous.map { [$0] } ?? [])
+    }
+}

@@ -1,0 +1,354 @@
+/// A small, strict JSON reader for the few objects on the request path (a JWT's header and
+/// claims, an event's envelope).
+///
+/// It validates the whole document against RFC 8259 — strings with every escape, UTF-8, numbers,
+/// literals, nesting up to `maxDepth` — and hands back the top-level object's members as offsets
+/// into the caller's bytes. It builds no values and allocates nothing, which is why it exists
+/// instead of `JSONDecoder`.
+public struct JSONReader {
+    /// How deep objects and arrays may nest (the top-level object is depth 1). Default 32.
+    public var maxDepth: Int
+
+    private let bytes: UnsafeRawBufferPointer
+    private var position = 0
+
+    /// - Parameters:
+    ///   - bytes: the document; must stay valid while the reader and its members are used.
+    ///   - maxDepth: the nesting limit, default 32.
+    public init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = 32) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    /// Validates the document as exactly one JSON object and calls `body` with each top-level
+    /// member, in order.
+    ///
+    /// - Parameters:
+    ///   - keys: when given, scratch space in which keys are remembered so that a repeated key
+    ///     (compared after unescaping) is refused; its capacity bounds the number of members.
+    ///   - body: called once per member.
+    /// - Throws: `JSONError` for anything that is not a well-formed object, and whatever `body` throws.
+    public func forEachMember(
+        rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>? = nil,
+        _ body: (JSONMember) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        var scanner = self
+        try scanner.scanObject(rejectingDuplicatesIn: keys, body)
+    }
+
+    private mutating func scanObject(
+        rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>?,
+        _ body: (JSONMember) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        position = 0
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { throw .notAnObject }
+        position += 1
+        var memberCount = 0
+        skipWhitespace()
+        if try peek() == UInt8(ascii: "}") {
+            position += 1
+        } else {
+            while true {
+                skipWhitespace()
+                guard try peek() == UInt8(ascii: "\"") else { throw .syntax(offset: position) }
+                let keyStart = position
+                let (key, keyHasEscapes) = try scanString()
+                skipWhitespace()
+                guard try peek() == UInt8(ascii: ":") else { throw .syntax(offset: position) }
+                position += 1
+                skipWhitespace()
+                let (kind, value, valueHasEscapes) = try scanValue(depth: 2)
+                let member = JSONMember(key: key, keyHasEscapes: keyHasEscapes, kind: kind, value: value,
+                                        valueHasEscapes: valueHasEscapes)
+                if let keys {
+                    guard memberCount < keys.count else { throw .tooManyMembers(limit: keys.count) }
+                    for earlier in keys[0..<memberCount] where sameString(earlier.key, earlier.keyHasEscapes, key, keyHasEscapes) {
+                        throw .duplicateKey(offset: keyStart)
+                    }
+                    keys[memberCount] = member
+                }
+                memberCount += 1
+                try body(member)
+                skipWhitespace()
+                let separator = try peek()
+                position += 1
+                if separator == UInt8(ascii: "}") { break }
+                guard separator == UInt8(ascii: ",") else { throw .syntax(offset: position - 1) }
+            }
+        }
+        skipWhitespace()
+        guard position == bytes.count else { throw .syntax(offset: position) }
+    }
+
+    /// Whether the string contents at `range` (escaped as in the document) equal `literal`.
+    public func string(_ range: Range<Int>, hasEscapes: Bool, equals literal: StaticString) -> Bool {
+        let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        if !hasEscapes {
+            guard range.count == expected.count else { return false }
+            return UnsafeRawBufferPointer(rebasing: bytes[range]).elementsEqual(expected)
+        }
+        return JSONStringBytes(bytes, range).elementsEqual(expected)
+    }
+
+    /// Whether member `member`'s key is `name`.
+    public func key(of member: JSONMember, is name: StaticString) -> Bool {
+        string(member.key, hasEscapes: member.keyHasEscapes, equals: name)
+    }
+
+    /// Decodes string contents into `output`; returns the byte count, or nil if they do not fit.
+    public func decodeString(_ range: Range<Int>, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        var count = 0
+        for byte in JSONStringBytes(bytes, range) {
+            guard count < output.count else { return nil }
+            output[count] = byte
+            count += 1
+        }
+        return count
+    }
+
+    /// The value of a JSON number's bytes, or nil when it is not finite.
+    public func number(_ range: Range<Int>) -> Double? {
+        var index = range.lowerBound
+        var negative = false
+        if bytes[index] == UInt8(ascii: "-") {
+            negative = true
+            index += 1
+        }
+        var mantissa = 0.0
+        var exponent = 0
+        while index < range.upperBound, let digit = Self.digit(bytes[index]) {
+            mantissa = mantissa * 10 + Double(digit)
+            index += 1
+        }
+        if index < range.upperBound, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < range.upperBound, let digit = Self.digit(bytes[index]) {
+                mantissa = mantissa * 10 + Double(digit)
+                exponent -= 1
+                index += 1
+            }
+        }
+        if index < range.upperBound, bytes[index] | 0x20 == UInt8(ascii: "e") {
+            index += 1
+            var exponentNegative = false
+            if bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                index += 1
+            }
+            var value = 0
+            while index < range.upperBound, let digit = Self.digit(bytes[index]) {
+                value = min(value * 10 + digit, 100_000)
+                index += 1
+            }
+            exponent += exponentNegative ? -value : value
+        }
+        var result = mantissa
+        if exponent != 0 {
+            var scale = 1.0
+            var remaining = abs(min(max(exponent, -800), 800))
+            var power = 10.0
+            while remaining > 0 {
+                if remaining & 1 == 1 { scale *= power }
+                power *= power
+                remaining >>= 1
+            }
+            result = exponent > 0 ? result * scale : result / scale
+        }
+        if negative { result = -result }
+        return result.isFinite ? result : nil
+    }
+
+    // MARK: scanning
+
+    private func peek() throws(JSONError) -> UInt8 {
+        guard position < bytes.count else { throw .syntax(offset: position) }
+        return bytes[position]
+    }
+
+    private mutating func skipWhitespace() {
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// Scans one value starting at `position`; returns its kind and range.
+    private mutating func scanValue(depth: Int) throws(JSONError) -> (JSONMember.Kind, Range<Int>, Bool) {
+        let start = position
+        switch try peek() {
+        case UInt8(ascii: "\""):
+            let (contents, hasEscapes) = try scanString()
+            return (.string, contents, hasEscapes)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            guard depth <= maxDepth else { throw .tooDeep(limit: maxDepth) }
+            let isObject = bytes[position] == UInt8(ascii: "{")
+            try scanContainer(isObject: isObject, depth: depth)
+            return (isObject ? .object : .array, start..<position, false)
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return (.bool, start..<position, false)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return (.bool, start..<position, false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return (.null, start..<position, false)
+        default:
+            try scanNumber()
+            return (.number, start..<position, false)
+        }
+    }
+
+    private mutating func scanContainer(isObject: Bool, depth: Int) throws(JSONError) {
+        let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+        position += 1
+        skipWhitespace()
+        if try peek() == close {
+            position += 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            if isObject {
+                guard try peek() == UInt8(ascii: "\"") else { throw .syntax(offset: position) }
+                _ = try scanString()
+                skipWhitespace()
+                guard try peek() == UInt8(ascii: ":") else { throw .syntax(offset: position) }
+                position += 1
+                skipWhitespace()
+            }
+            _ = try scanValue(depth: depth + 1)
+            skipWhitespace()
+            let separator = try peek()
+            position += 1
+            if separator == close { return }
+            guard separator == UInt8(ascii: ",") else { throw .syntax(offset: position - 1) }
+        }
+    }
+
+    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
+        let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        guard position + expected.count <= bytes.count,
+              UnsafeRawBufferPointer(rebasing: bytes[position..<(position + expected.count)]).elementsEqual(expected)
+        else { throw .syntax(offset: position) }
+        position += expected.count
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private mutating func scanNumber() throws(JSONError) {
+        if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard position < bytes.count, Self.digit(bytes[position]) != nil else { throw .syntax(offset: position) }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+        } else {
+            skipDigits()
+        }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+            position += 1
+            guard position < bytes.count, Self.digit(bytes[position]) != nil else { throw .syntax(offset: position) }
+            skipDigits()
+        }
+        if position < bytes.count, bytes[position] | 0x20 == UInt8(ascii: "e") {
+            position += 1
+            if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") {
+                position += 1
+            }
+            guard position < bytes.count, Self.digit(bytes[position]) != nil else { throw .syntax(offset: position) }
+            skipDigits()
+        }
+    }
+
+    private mutating func skipDigits() {
+        while position < bytes.count, Self.digit(bytes[position]) != nil { position += 1 }
+    }
+
+    /// Scans a string starting at its opening quote; returns the contents' range and whether
+    /// they hold escapes. Refuses control characters, bad escapes and invalid UTF-8.
+    private mutating func scanString() throws(JSONError) -> (Range<Int>, Bool) {
+        position += 1
+        let start = position
+        var hasEscapes = false
+        while position < bytes.count {
+            let byte = bytes[position]
+            switch byte {
+            case UInt8(ascii: "\""):
+                let contents = start..<position
+                position += 1
+                return (contents, hasEscapes)
+            case UInt8(ascii: "\\"):
+                hasEscapes = true
+                guard position + 1 < bytes.count else { throw .syntax(offset: position) }
+                switch bytes[position + 1] {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                     UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                    position += 2
+                case UInt8(ascii: "u"):
+                    guard position + 6 <= bytes.count else { throw .syntax(offset: position) }
+                    for offset in (position + 2)..<(position + 6) where Self.hexValue(bytes[offset]) > 15 {
+                        throw .syntax(offset: offset)
+                    }
+                    position += 6
+                default:
+                    throw .syntax(offset: position)
+                }
+            case 0x00..<0x20:
+                throw .syntax(offset: position)
+            case 0x20..<0x80:
+                position += 1
+            default:
+                try skipUTF8Sequence()
+            }
+        }
+        throw .syntax(offset: position)
+    }
+
+    /// Validates one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
+    private mutating func skipUTF8Sequence() throws(JSONError) {
+        let lead = bytes[position]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: throw .syntax(offset: position)
+        }
+        guard position + length <= bytes.count else { throw .syntax(offset: position) }
+        let second = bytes[position + 1]
+        guard second >= low, second <= high else { throw .syntax(offset: position + 1) }
+        for offset in (position + 2)..<(position + length) where bytes[offset] & 0xC0 != 0x80 {
+            throw .syntax(offset: offset)
+        }
+        position += length
+    }
+
+    private func sameString(_ a: Range<Int>, _ aEscaped: Bool, _ b: Range<Int>, _ bEscaped: Bool) -> Bool {
+        if !aEscaped && !bEscaped {
+            guard a.count == b.count else { return false }
+            return UnsafeRawBufferPointer(rebasing: bytes[a]).elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[b]))
+        }
+        return JSONStringBytes(bytes, a).elementsEqual(JSONStringBytes(bytes, b))
+    }
+
+    static func digit(_ byte: UInt8) -> Int? {
+        byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") ? Int(byte &- UInt8(ascii: "0")) : nil
+    }
+
+    /// The value of a hex digit (either case), or 0xFF when `byte` is not one.
+    static func hexValue(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte &- UInt8(ascii: "A") &+ 10
+        default: 0xFF
+        }
+    }
+}

@@ -1,0 +1,74 @@
+/// Strict unpadded base64url (RFC 4648 §5), the encoding of every JWT segment.
+///
+/// Strict means: only `A–Z a–z 0–9 - _`, no `=` padding, no whitespace, a length that is not
+/// 1 mod 4, and unused trailing bits that are zero — so each byte string has exactly one
+/// accepted spelling.
+public enum Base64URL {
+    /// The decoded size of `count` characters, or nil when no valid encoding has that length.
+    public static func decodedCount(_ count: Int) -> Int? {
+        count % 4 == 1 ? nil : count / 4 * 3 + max(count % 4 - 1, 0)
+    }
+
+    /// Decodes `input` into the start of `output`.
+    /// - Returns: the number of bytes written, or nil when `input` is not strict base64url or
+    ///   `output` is too small.
+    public static func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let count = decodedCount(input.count), count <= output.count else { return nil }
+        var written = 0
+        var index = 0
+        let fullGroups = input.count / 4 * 4
+        while index < fullGroups {
+            let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+            let c = table[Int(input[index + 2])], d = table[Int(input[index + 3])]
+            guard (a | b | c | d) & 0x80 == 0 else { return nil }
+            let group = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+            output[written] = UInt8(truncatingIfNeeded: group >> 16)
+            output[written + 1] = UInt8(truncatingIfNeeded: group >> 8)
+            output[written + 2] = UInt8(truncatingIfNeeded: group)
+            written += 3
+            index += 4
+        }
+        switch input.count - fullGroups {
+        case 2:
+            let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+            guard (a | b) & 0x80 == 0, b & 0x0F == 0 else { return nil }
+            output[written] = a << 2 | b >> 4
+            written += 1
+        case 3:
+            let a = table[Int(input[index])], b = table[Int(input[index + 1])], c = table[Int(input[index + 2])]
+            guard (a | b | c) & 0x80 == 0, c & 0x03 == 0 else { return nil }
+            output[written] = a << 2 | b >> 4
+            output[written + 1] = b << 4 | c >> 2
+            written += 2
+        default:
+            break
+        }
+        return written
+    }
+
+    /// Encodes `bytes` as unpadded base64url.
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out: [UInt8] = []
+        var buffer: UInt32 = 0
+        var bits = 0
+        for byte in bytes {
+            buffer = buffer << 8 | UInt32(byte)
+            bits += 8
+            while bits >= 6 {
+                bits -= 6
+                out.append(alphabet[Int((buffer >> UInt32(bits)) & 0x3F)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(6 - bits)) & 0x3F)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// Each byte's 6-bit value, or 0x80 for bytes outside the alphabet.
+    private static let table: [UInt8] = {
+        var table = [UInt8](repeating: 0x80, count: 256)
+        for (value, character) in alphabet.enumerated() { table[Int(character)] = UInt8(value) }
+        return table
+    }()
+}

@@ -1,0 +1,102 @@
+/// Why a request's signature was refused: one case per rule of DESIGN §2.
+///
+/// Each reason has a sentence a person can act on and a stable label for metrics and logs.
+/// Neither contains a secret, a token or body bytes; the numbers are the token's own times.
+public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Which of the token's three segments.
+    public enum Segment: String, Sendable { case header, claims, signature }
+    /// Which checksum claim.
+    public enum ChecksumClaim: String, Sendable { case sha256 = "checksum_sha256", sha1 = "checksum" }
+
+    case missingSignature
+    case repeatedSignature
+    case signatureTooLong(limit: Int)
+    case malformedToken
+    case invalidEncoding(Segment)
+    case malformedHeader
+    case unsupportedAlgorithm
+    case criticalExtension
+    case wrongSignatureLength(Int)
+    case signatureMismatch
+    case malformedClaims
+    case duplicateClaim
+    case missingExpiry
+    case expiryNotNumeric
+    case expired(exp: Int64, now: Int64, skew: Int64)
+    case issuedAtNotNumeric
+    case issuedInFuture(iat: Int64, now: Int64, skew: Int64)
+    case missingChecksum
+    case malformedChecksum(ChecksumClaim)
+    case checksumMismatch(ChecksumClaim)
+
+    /// A stable snake_case name, e.g. for a `reason` metric label.
+    public var label: String {
+        switch self {
+        case .missingSignature: "missing_signature"
+        case .repeatedSignature: "repeated_signature"
+        case .signatureTooLong: "signature_too_long"
+        case .malformedToken: "malformed_token"
+        case .invalidEncoding: "invalid_encoding"
+        case .malformedHeader: "malformed_header"
+        case .unsupportedAlgorithm: "unsupported_algorithm"
+        case .criticalExtension: "critical_extension"
+        case .wrongSignatureLength: "wrong_signature_length"
+        case .signatureMismatch: "signature_mismatch"
+        case .malformedClaims: "malformed_claims"
+        case .duplicateClaim: "duplicate_claim"
+        case .missingExpiry: "missing_exp"
+        case .expiryNotNumeric: "exp_not_numeric"
+        case .expired: "expired"
+        case .issuedAtNotNumeric: "iat_not_numeric"
+        case .issuedInFuture: "iat_in_future"
+        case .missingChecksum: "missing_checksum"
+        case .malformedChecksum: "malformed_checksum"
+        case .checksumMismatch: "checksum_mismatch"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .missingSignature:
+            "the X-Dt-Signature header is missing: DT Cloud signs every request, so this one did not come from a Data Connector"
+        case .repeatedSignature:
+            "more than one X-Dt-Signature header was sent: exactly one is accepted"
+        case .signatureTooLong(let limit):
+            "the X-Dt-Signature header is longer than \(limit) bytes"
+        case .malformedToken:
+            "X-Dt-Signature is not a JWT: it must be three non-empty segments separated by dots"
+        case .invalidEncoding(let segment):
+            "the JWT \(segment.rawValue) segment is not unpadded base64url"
+        case .malformedHeader:
+            "the JWT header is not a JSON object with a single alg member"
+        case .unsupportedAlgorithm:
+            "the JWT header's alg is not HS256: no other algorithm is accepted"
+        case .criticalExtension:
+            "the JWT header lists critical extensions (crit), which this receiver does not implement"
+        case .wrongSignatureLength(let count):
+            "the JWT signature is \(count) bytes: an HS256 signature is 32"
+        case .signatureMismatch:
+            "the signature does not match any configured secret: check that DT_SIGNATURE_SECRET equals the Data Connector's signature secret"
+        case .malformedClaims:
+            "the JWT claims are not a JSON object"
+        case .duplicateClaim:
+            "the JWT claims name the same key twice: ambiguous claims are refused"
+        case .missingExpiry:
+            "the JWT claims have no exp: DT Cloud always sets one"
+        case .expiryNotNumeric:
+            "the JWT exp claim is not a number"
+        case .expired(let exp, let now, let skew):
+            "the token expired at \(exp) (now \(now), \(skew) s of clock skew allowed): a late replay, or this machine's clock is wrong"
+        case .issuedAtNotNumeric:
+            "the JWT iat claim is not a number"
+        case .issuedInFuture(let iat, let now, let skew):
+            "the token was issued at \(iat), in the future (now \(now), \(skew) s of clock skew allowed): check this machine's clock"
+        case .missingChecksum:
+            "the JWT claims carry neither checksum_sha256 nor checksum, so the body is not covered by the signature"
+        case .malformedChecksum(let claim):
+            "the \(claim.rawValue) claim is not \(claim == .sha256 ? 64 : 40) lower-case hex characters"
+        case .checksumMismatch(let claim):
+            "\(claim.rawValue) does not match the body: it was changed or re-encoded after signing"
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import Glibc
+
+/// Wall-clock time in whole Unix seconds, as JWT `exp` and `iat` use it.
+public enum UnixTime {
+    /// The current time from `CLOCK_REALTIME`.
+    @Sendable public static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec)
+    }
+}

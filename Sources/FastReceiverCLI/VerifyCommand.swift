@@ -1,0 +1,69 @@
+import ArgumentParser
+import FastReceiver
+import Foundation
+
+/// `fast-receiver verify`: says whether one captured request verifies, and if not, exactly why.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a captured request's X-Dt-Signature against its body.",
+        discussion: """
+            The secret comes from DT_SIGNATURE_SECRET (and DT_SIGNATURE_SECRET_PREVIOUS), or from \
+            --secret-file. Prints "valid" and exits 0, or prints why the request would be refused \
+            and exits 1. Exits 2 when the inputs themselves cannot be read.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The request body, byte for byte as received.", valueName: "file"))
+    var body: String
+
+    @Option(name: .long, help: ArgumentHelp("The X-Dt-Signature value (a leading \"X-Dt-Signature:\" is ignored).", valueName: "token"))
+    var signature: String
+
+    @Option(name: .long, help: ArgumentHelp("Verify as of this Unix time in seconds (default: now).", valueName: "unix-seconds"))
+    var at: Int64?
+
+    @Option(name: .long, help: ArgumentHelp("Read secrets from this file, one a line.", valueName: "file"))
+    var secretFile: String?
+
+    @Option(name: .long, help: ArgumentHelp("Seconds of clock skew tolerated on exp and iat.", valueName: "seconds"))
+    var clockSkew: Int64 = SignatureVerifier.defaultClockSkew
+
+    func validate() throws {
+        guard clockSkew >= 0, clockSkew <= 3600 else {
+            throw ValidationError("--clock-skew must be between 0 and 3600 seconds.")
+        }
+    }
+
+    func run() throws {
+        do {
+            try check()
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+
+    private func check() throws {
+        let secrets = try SecretSource(secretFile: secretFile ?? ProcessInfo.processInfo.environment["DT_SIGNATURE_SECRET_FILE"]).load()
+        guard let bodyBytes = FileManager.default.contents(atPath: body) else {
+            throw ConfigurationError("The body file \(body) cannot be read; check its path.")
+        }
+        var token = Substring(signature.trimmingCharacters(in: .whitespacesAndNewlines))
+        if token.lowercased().hasPrefix("x-dt-signature:") {
+            token = token.dropFirst("x-dt-signature:".count).drop(while: { $0 == " " || $0 == "\t" })
+        }
+        let verifier = try SignatureVerifier(secrets: secrets, clockSkew: clockSkew)
+        let now = at ?? UnixTime.now()
+        let outcome = Array(token.utf8).withUnsafeBytes { tokenBytes in
+            bodyBytes.withUnsafeBytes { verifier.verify(.single(tokenBytes), body: $0, now: now) }
+        }
+        switch outcome {
+        case .verified:
+            print("valid")
+        case .rejected(let reason):
+            print("invalid: \(reason)")
+            throw ExitCode(1)
+        }
+    }
+}
