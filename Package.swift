@@ -26,9 +26,10 @@ var package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .target(name: "CLinux"),
         .target(
             name: "FastReceiver",
-            dependencies: ["COpenSSL"]
+            dependencies: ["COpenSSL", "CLinux"]
         ),
         .executableTarget(
             name: "FastReceiverCLI",

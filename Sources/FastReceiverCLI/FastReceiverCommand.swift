@@ -7,6 +7,7 @@ struct FastReceiverCommand: ParsableCommand {
         commandName: "fast-receiver",
         abstract: "Receives Disruptive Technologies Data Connector events: verifies, stores, answers.",
         version: FastReceiver.version,
-        subcommands: [VerifyCommand.self]
+        subcommands: [ServeCommand.self, VerifyCommand.self, SendCommand.self],
+        defaultSubcommand: ServeCommand.self
     )
 }

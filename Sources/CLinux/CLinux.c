@@ -1,0 +1,80 @@
+#define _GNU_SOURCE
+#include "CLinux.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int fr_available_cpus(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+    return CPU_COUNT(&set);
+}
+
+int fr_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int fr_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t token) {
+    struct epoll_event event;
+    event.events = events;
+    event.data.u64 = token;
+    return epoll_ctl(epfd, op, fd, &event);
+}
+
+int fr_epoll_wait(int epfd, uint32_t *events, uint64_t *tokens, int capacity, int timeout_ms) {
+    struct epoll_event buffer[256];
+    if (capacity > 256) capacity = 256;
+    int count = epoll_wait(epfd, buffer, capacity, timeout_ms);
+    for (int i = 0; i < count; i++) {
+        events[i] = buffer[i].events;
+        tokens[i] = buffer[i].data.u64;
+    }
+    return count;
+}
+
+const uint32_t FR_EPOLLIN = EPOLLIN;
+const uint32_t FR_EPOLLOUT = EPOLLOUT;
+const uint32_t FR_EPOLLERR = EPOLLERR;
+const uint32_t FR_EPOLLHUP = EPOLLHUP;
+const uint32_t FR_EPOLLRDHUP = EPOLLRDHUP;
+const int FR_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+const int FR_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+const int FR_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+
+int fr_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+
+int fr_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int fr_signalfd_for_lifecycle(void) {
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+int fr_signalfd_read(int fd) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof(info));
+    if (n != (ssize_t)sizeof(info)) return n < 0 ? -1 : 0;
+    return (int)info.ssi_signo;
+}
+
+long fr_raise_nofile_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    }
+    return (long)limit.rlim_cur;
+}

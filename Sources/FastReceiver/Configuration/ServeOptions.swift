@@ -1,0 +1,134 @@
+import Foundation
+
+/// `serve`'s settings as given on the command line: every field optional. `resolve` fills the
+/// gaps from the environment (flags win), then from the defaults, and checks every range.
+public struct ServeOptions: Sendable {
+    public var host: String?
+    public var port: Int?
+    public var path: String?
+    public var threads: Int?
+    public var dataDirectory: String?
+    public var durability: String?
+    public var secretFile: String?
+    public var clockSkew: Int?
+    public var maxHeaderBytes: Int?
+    public var maxHeaderCount: Int?
+    public var maxBodyBytes: Int?
+    public var headerTimeout: Double?
+    public var bodyTimeout: Double?
+    public var idleTimeout: Double?
+    public var maxConnections: Int?
+    public var maxPipelined: Int?
+    public var shutdownGrace: Double?
+
+    public init() {}
+
+    /// The environment variable each setting also reads.
+    public enum Variable {
+        public static let host = "HOST"
+        public static let port = "PORT"
+        public static let path = "FAST_RECEIVER_PATH"
+        public static let threads = "FAST_RECEIVER_THREADS"
+        public static let dataDirectory = "DATA_DIR"
+        public static let durability = "FAST_RECEIVER_DURABILITY"
+        public static let secretFile = "DT_SIGNATURE_SECRET_FILE"
+        public static let clockSkew = "FAST_RECEIVER_CLOCK_SKEW"
+        public static let maxHeaderBytes = "FAST_RECEIVER_MAX_HEADER_BYTES"
+        public static let maxHeaderCount = "FAST_RECEIVER_MAX_HEADER_COUNT"
+        public static let maxBodyBytes = "FAST_RECEIVER_MAX_BODY_BYTES"
+        public static let headerTimeout = "FAST_RECEIVER_HEADER_TIMEOUT"
+        public static let bodyTimeout = "FAST_RECEIVER_BODY_TIMEOUT"
+        public static let idleTimeout = "FAST_RECEIVER_IDLE_TIMEOUT"
+        public static let maxConnections = "FAST_RECEIVER_MAX_CONNECTIONS"
+        public static let maxPipelined = "FAST_RECEIVER_MAX_PIPELINED"
+        public static let shutdownGrace = "FAST_RECEIVER_SHUTDOWN_GRACE"
+    }
+
+    /// Builds the configuration.
+    /// - Throws: `ConfigurationError` naming the first setting that is missing or out of range.
+    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> ServerConfiguration {
+        var reader = Reader(environment: environment)
+        var configuration = ServerConfiguration()
+        configuration.host = reader.string(host, Variable.host) ?? configuration.host
+        configuration.port = try reader.integer(port, Variable.port, flag: "--port", range: 0...65535) ?? configuration.port
+        configuration.eventPath = reader.string(path, Variable.path) ?? configuration.eventPath
+        guard configuration.eventPath.hasPrefix("/"), !configuration.eventPath.contains(where: { $0 == "?" || $0 == " " || $0 == "#" }) else {
+            throw ConfigurationError("--path must start with / and hold no spaces, ? or #; got \(configuration.eventPath).")
+        }
+        configuration.threads = try reader.integer(threads, Variable.threads, flag: "--threads", range: 1...1024) ?? ServerConfiguration.availableCPUs
+        configuration.dataDirectory = reader.string(dataDirectory, Variable.dataDirectory) ?? configuration.dataDirectory
+        let durabilityText = reader.string(durability, Variable.durability) ?? "fsync"
+        guard let mode = Durability(rawValue: durabilityText) else {
+            throw ConfigurationError("--durability must be fsync or write; got \(durabilityText).")
+        }
+        configuration.durability = mode
+        configuration.clockSkew = Int64(try reader.integer(clockSkew, Variable.clockSkew, flag: "--clock-skew", range: 0...3600) ?? Int(configuration.clockSkew))
+        configuration.limits.maxHeaderBytes = try reader.integer(maxHeaderBytes, Variable.maxHeaderBytes, flag: "--max-header-bytes", range: 1024...(1 << 20)) ?? configuration.limits.maxHeaderBytes
+        configuration.limits.maxHeaderCount = try reader.integer(maxHeaderCount, Variable.maxHeaderCount, flag: "--max-header-count", range: 8...10_000) ?? configuration.limits.maxHeaderCount
+        configuration.limits.maxBodyBytes = try reader.integer(maxBodyBytes, Variable.maxBodyBytes, flag: "--max-body-bytes", range: 1024...(64 << 20)) ?? configuration.limits.maxBodyBytes
+        configuration.headerTimeoutMilliseconds = try reader.milliseconds(headerTimeout, Variable.headerTimeout, flag: "--header-timeout", range: 0.1...3600) ?? configuration.headerTimeoutMilliseconds
+        configuration.bodyTimeoutMilliseconds = try reader.milliseconds(bodyTimeout, Variable.bodyTimeout, flag: "--body-timeout", range: 0.1...3600) ?? configuration.bodyTimeoutMilliseconds
+        configuration.idleTimeoutMilliseconds = try reader.milliseconds(idleTimeout, Variable.idleTimeout, flag: "--idle-timeout", range: 0.1...86_400) ?? configuration.idleTimeoutMilliseconds
+        configuration.maxConnections = try reader.integer(maxConnections, Variable.maxConnections, flag: "--max-connections", range: 1...1_000_000) ?? configuration.maxConnections
+        configuration.maxPipelinedRequests = try reader.integer(maxPipelined, Variable.maxPipelined, flag: "--max-pipelined", range: 1...1024) ?? configuration.maxPipelinedRequests
+        configuration.shutdownGraceMilliseconds = try reader.milliseconds(shutdownGrace, Variable.shutdownGrace, flag: "--shutdown-grace", range: 0...3600) ?? configuration.shutdownGraceMilliseconds
+        let secretFileValue = reader.string(secretFile, Variable.secretFile)
+        configuration.secretSource = SecretSource(secretFile: secretFileValue, environment: environment)
+        configuration.secrets = try configuration.secretSource.load()
+        return configuration
+    }
+
+    private struct Reader {
+        let environment: [String: String]
+
+        func string(_ flag: String?, _ variable: String) -> String? {
+            if let flag { return flag }
+            guard let value = environment[variable], !value.isEmpty else { return nil }
+            return value
+        }
+
+        func integer(_ flag: Int?, _ variable: String, flag name: String, range: ClosedRange<Int>) throws(ConfigurationError) -> Int? {
+            let value: Int
+            if let flag {
+                value = flag
+            } else if let text = string(nil, variable) {
+                guard let parsed = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError("\(variable) must be a whole number for \(name); got \(text).")
+                }
+                value = parsed
+            } else {
+                return nil
+            }
+            guard range.contains(value) else {
+                throw ConfigurationError("\(name) must be between \(range.lowerBound) and \(range.upperBound); got \(value).")
+            }
+            return value
+        }
+
+        func milliseconds(_ flag: Double?, _ variable: String, flag name: String, range: ClosedRange<Double>) throws(ConfigurationError) -> Int? {
+            let value: Double
+            if let flag {
+                value = flag
+            } else if let text = string(nil, variable) {
+                guard let parsed = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError("\(variable) must be a number of seconds for \(name); got \(text).")
+                }
+                value = parsed
+            } else {
+                return nil
+            }
+            guard value.isFinite, range.contains(value) else {
+                throw ConfigurationError("\(name) must be between \(range.lowerBound) and \(range.upperBound) seconds; got \(value).")
+            }
+            return Int((value * 1000).rounded())
+        }
+    }
+}
+
+/// When a 200 may be sent for a stored event.
+public enum Durability: String, Sendable, CaseIterable {
+    /// After `fdatasync`: survives power loss.
+    case fsync
+    /// After `write`: survives a crash of this process, not of the machine.
+    case write
+}

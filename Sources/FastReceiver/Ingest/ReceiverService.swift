@@ -1,0 +1,45 @@
+import Foundation
+
+/// Runs the whole service in the calling thread: checks the data directory, starts one worker
+/// per thread, and waits for SIGTERM/SIGINT to drain.
+public enum ReceiverService {
+    /// Runs until a shutdown signal has drained the server.
+    /// - Throws: `ConfigurationError` when the service cannot start (port taken, directory not
+    ///   writable); the message is one sentence for the operator.
+    public static func run(configuration: ServerConfiguration) throws {
+        try prepareDataDirectory(configuration.dataDirectory)
+        // Block the lifecycle signals before any worker thread exists, so only the signalfd sees them.
+        let signals = try LifecycleSignals()
+        let status = ServiceStatus()
+        let server = try HTTPServer(configuration: configuration, status: status) { _ in
+            EventIngestor(
+                verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
+                eventPath: configuration.eventPath, status: status, sink: EventSink())
+        }
+        server.start()
+        FileHandle.standardError.write(Data("fast-receiver \(FastReceiver.version) listening on \(configuration.host):\(server.port)\(configuration.eventPath) with \(configuration.threads) worker thread(s)\n".utf8))
+        while true {
+            switch signals.next() {
+            case .shutdown:
+                server.shutdown()
+                server.wait()
+                FileHandle.standardError.write(Data("fast-receiver stopped\n".utf8))
+                return
+            case .reload:
+                continue
+            }
+        }
+    }
+
+    /// Creates the data directory if needed and checks it is writable.
+    static func prepareDataDirectory(_ path: String) throws(ConfigurationError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ConfigurationError("The data directory \(path) cannot be created; check the path and its permissions.")
+        }
+        guard access(path, W_OK) == 0 else {
+            throw ConfigurationError("The data directory \(path) is not writable; check its permissions.")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// What the transport asks of the layer that understands requests, once per request.
+///
+/// The server is generic over its handler so each worker calls its own handler directly,
+/// without existential boxing on the request path.
+public protocol RequestHandler: AnyObject {
+    /// Called once a request's head is complete and before its body is read.
+    /// - Returns: a response to refuse the request now (its body is never read and the
+    ///   connection closes if a body follows), or nil to read the body.
+    func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse?
+
+    /// Answers a complete request.
+    /// - Parameters:
+    ///   - head: the request's head; offsets refer to `buffer`.
+    ///   - body: the decoded body.
+    ///   - buffer: the connection's read buffer.
+    ///   - now: Unix seconds, read once per event-loop turn.
+    func respond(to head: HTTPRequestHead, body: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, now: Int64) -> HTTPResponse
+}

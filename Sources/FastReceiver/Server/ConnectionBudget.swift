@@ -1,0 +1,28 @@
+import Synchronization
+
+/// The process-wide connection count, shared by all workers through one atomic: at the limit a
+/// worker stops accepting and new connections wait in the kernel's listen backlog.
+final class ConnectionBudget: Sendable {
+    let limit: Int
+    private let open = Atomic<Int>(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Claims one connection; false at the limit.
+    func claim() -> Bool {
+        let previous = open.wrappingAdd(1, ordering: .relaxed).oldValue
+        if previous >= limit {
+            open.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release() {
+        open.wrappingSubtract(1, ordering: .relaxed)
+    }
+
+    var current: Int { open.load(ordering: .relaxed) }
+}

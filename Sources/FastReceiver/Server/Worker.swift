@@ -1,0 +1,496 @@
+import CLinux
+import Glibc
+import Synchronization
+
+/// One worker thread: its own `SO_REUSEPORT` listener, its own epoll loop, its own connections
+/// and buffers. Nothing here is shared with other workers except the connection budget and the
+/// service status, both atomics.
+final class Worker<Handler: RequestHandler>: @unchecked Sendable {
+    // @unchecked Sendable: a worker is created on the main thread and then used only by its
+    // own thread; the main thread touches only `wake()`, which writes to an eventfd.
+
+    struct Settings {
+        var limits: HTTPLimits
+        var headerTimeout: Int
+        var bodyTimeout: Int
+        var idleTimeout: Int
+        var maxPipelined: Int
+        var shutdownGrace: Int
+        /// Input bytes per connection before a request needs a large buffer.
+        var smallInputBytes: Int
+        /// Output bytes per connection: room for a burst of pipelined answers.
+        var outputBytes: Int
+        var largeBuffers: Int
+    }
+
+    private static var listenerToken: UInt64 { .max }
+    private static var wakeToken: UInt64 { .max - 1 }
+    /// How long an answered-and-closing connection drains unread input, in milliseconds.
+    private static var lingerMilliseconds: Int { 2_000 }
+
+    let index: Int
+    private let settings: Settings
+    private let handler: Handler
+    private let budget: ConnectionBudget
+    private let status: ServiceStatus
+    private var listener: Int32
+    private var isListening = true
+    private let epoll: Int32
+    private let wakeDescriptor: Int32
+    private let smallPool: BufferPool
+    private let largePool: BufferPool
+    private var connections: [Connection] = []
+    private var freeSlots: [Int] = []
+    private var openCount = 0
+    private var date = HTTPDate()
+    private var nowMilliseconds = 0
+    private var nowSeconds: Int64 = 0
+    private var drainDeadline: Int?
+    private var lastSweep = 0
+    private let events: UnsafeMutableBufferPointer<UInt32>
+    private let tokens: UnsafeMutableBufferPointer<UInt64>
+    private static var eventCapacity: Int { 256 }
+
+    init(index: Int, listener: Int32, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
+        self.index = index
+        self.listener = listener
+        self.settings = settings
+        self.handler = handler
+        self.budget = budget
+        self.status = status
+        epoll = fr_epoll_create()
+        guard epoll >= 0 else { throw SystemError("epoll_create1") }
+        wakeDescriptor = fr_eventfd()
+        guard wakeDescriptor >= 0 else { throw SystemError("eventfd") }
+        smallPool = try BufferPool(bufferSize: settings.smallInputBytes + settings.outputBytes, count: maxConnections)
+        largePool = try BufferPool(bufferSize: settings.limits.maxRequestBytes, count: settings.largeBuffers)
+        events = .allocate(capacity: Self.eventCapacity)
+        tokens = .allocate(capacity: Self.eventCapacity)
+        guard fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, listener, FR_EPOLLIN, Self.listenerToken) == 0,
+              fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, wakeDescriptor, FR_EPOLLIN, Self.wakeToken) == 0
+        else { throw SystemError("epoll_ctl") }
+    }
+
+    deinit {
+        close(epoll)
+        close(wakeDescriptor)
+        events.deallocate()
+        tokens.deallocate()
+    }
+
+    /// Wakes the loop from another thread (to notice a shutdown).
+    func wake() {
+        var one: UInt64 = 1
+        _ = Glibc.write(wakeDescriptor, &one, 8)
+    }
+
+    // MARK: the loop
+
+    /// Runs until a shutdown has drained every connection or its grace period ran out.
+    func run() {
+        while true {
+            tick()
+            let count = fr_epoll_wait(epoll, events.baseAddress, tokens.baseAddress, Int32(Self.eventCapacity), 250)
+            tick()
+            if count < 0 && errno != EINTR { break }
+            for position in 0..<max(Int(count), 0) {
+                dispatch(token: tokens[position], events: events[position])
+            }
+            if nowMilliseconds - lastSweep >= 250 {
+                lastSweep = nowMilliseconds
+                sweep()
+            }
+            if status.isDraining {
+                if drainDeadline == nil { beginDrain() }
+                if openCount == 0 { break }
+                if let deadline = drainDeadline, nowMilliseconds >= deadline {
+                    for connection in connections where connection.isOpen { closeConnection(connection) }
+                    break
+                }
+            }
+        }
+        if isListening { close(listener) }
+    }
+
+    private func tick() {
+        nowMilliseconds = MonotonicClock.milliseconds()
+        nowSeconds = UnixTime.now()
+    }
+
+    private func dispatch(token: UInt64, events: UInt32) {
+        if token == Self.listenerToken {
+            acceptConnections()
+            return
+        }
+        if token == Self.wakeToken {
+            var value: UInt64 = 0
+            _ = read(wakeDescriptor, &value, 8)
+            return
+        }
+        let slot = Int(token & 0xFFFF_FFFF)
+        guard slot < connections.count else { return }
+        let connection = connections[slot]
+        guard connection.isOpen, connection.generation == UInt32(token >> 32) else { return }
+        if events & FR_EPOLLOUT != 0 {
+            flush(connection)
+            guard connection.isOpen else { return }
+            if !connection.isWriteBlocked, connection.count > 0 {
+                process(connection)
+            }
+        }
+        if events & (FR_EPOLLIN | FR_EPOLLHUP | FR_EPOLLERR | FR_EPOLLRDHUP) != 0, connection.isOpen, !connection.isWriteBlocked {
+            readAndProcess(connection)
+        }
+    }
+
+    // MARK: accepting
+
+    private func acceptConnections() {
+        for _ in 0..<64 {
+            guard budget.claim() else {
+                pauseListening()
+                return
+            }
+            let descriptor = fr_accept(listener)
+            if descriptor < 0 {
+                budget.release()
+                switch errno {
+                case EINTR, ECONNABORTED: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM: pauseListening()
+                default: break
+                }
+                return
+            }
+            var one: Int32 = 1
+            setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            guard let connection = openSlot(descriptor) else {
+                close(descriptor)
+                budget.release()
+                pauseListening()
+                return
+            }
+            let token = UInt64(connection.generation) << 32 | UInt64(slotIndex(connection))
+            guard fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, descriptor, FR_EPOLLIN | FR_EPOLLRDHUP, token) == 0 else {
+                closeConnection(connection)
+                return
+            }
+        }
+    }
+
+    /// Stops taking connections until the budget has room again (checked every sweep).
+    private func pauseListening() {
+        guard isListening else { return }
+        _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, listener, 0, Self.listenerToken)
+        isPaused = true
+    }
+
+    private var isPaused = false
+
+    private func resumeListeningIfPossible() {
+        guard isPaused, isListening, budget.current < budget.limit, smallPool.available > 0 else { return }
+        _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, listener, FR_EPOLLIN, Self.listenerToken)
+        isPaused = false
+    }
+
+    private func slotIndex(_ connection: Connection) -> Int {
+        Int(connection.slot)
+    }
+
+    private func openSlot(_ descriptor: Int32) -> Connection? {
+        guard let small = smallPool.take() else { return nil }
+        let connection: Connection
+        if let slot = freeSlots.popLast() {
+            connection = connections[slot]
+        } else {
+            connection = Connection(limits: settings.limits)
+            connection.slot = Int32(connections.count)
+            connections.append(connection)
+        }
+        connection.descriptor = descriptor
+        connection.generation &+= 1
+        connection.small = small
+        connection.large = nil
+        connection.count = 0
+        connection.outputCount = 0
+        connection.phase = .idle
+        connection.lastActivity = nowMilliseconds
+        connection.closeAfterFlush = false
+        connection.isWriteBlocked = false
+        connection.answeredSinceFlush = 0
+        connection.parser.reset()
+        openCount += 1
+        return connection
+    }
+
+    private func closeConnection(_ connection: Connection) {
+        guard connection.isOpen else { return }
+        // Closing the descriptor removes it from the epoll set.
+        close(connection.descriptor)
+        connection.descriptor = -1
+        smallPool.giveBack(connection.small)
+        if let large = connection.large { largePool.giveBack(large) }
+        connection.large = nil
+        freeSlots.append(Int(connection.slot))
+        openCount -= 1
+        budget.release()
+        resumeListeningIfPossible()
+    }
+
+    // MARK: reading and answering
+
+    private func input(_ connection: Connection) -> UnsafeMutableRawBufferPointer {
+        connection.large ?? UnsafeMutableRawBufferPointer(rebasing: connection.small[..<settings.smallInputBytes])
+    }
+
+    private func output(_ connection: Connection) -> UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(rebasing: connection.small[settings.smallInputBytes...])
+    }
+
+    private func readAndProcess(_ connection: Connection) {
+        var buffer = input(connection)
+        if connection.count == buffer.count {
+            // Full: make room by dropping finished requests or moving to a large buffer.
+            guard makeRoom(connection) else { return }
+            buffer = input(connection)
+        }
+        let received = read(connection.descriptor, buffer.baseAddress! + connection.count, buffer.count - connection.count)
+        if received == 0 {
+            closeConnection(connection)
+            return
+        }
+        if received < 0 {
+            if errno != EAGAIN && errno != EINTR { closeConnection(connection) }
+            return
+        }
+        connection.lastActivity = nowMilliseconds
+        if case .lingering = connection.phase {
+            connection.count = 0  // drained and discarded
+            return
+        }
+        if connection.phase == .idle { connection.phase = .head(since: nowMilliseconds) }
+        connection.count += received
+        process(connection)
+    }
+
+    /// Parses and answers every complete request in the buffer, then sends all answers in one write.
+    private func process(_ connection: Connection) {
+        while connection.isOpen {
+            let stopped = answerBufferedRequests(connection)
+            compact(connection)
+            flush(connection)
+            // Continue only if the pipelining cap paused parsing and the answers all went out.
+            guard stopped == .pipelineCap, connection.isOpen, !connection.isWriteBlocked else { return }
+        }
+    }
+
+    private enum StopReason { case needMoreData, pipelineCap, closing }
+
+    private func answerBufferedRequests(_ connection: Connection) -> StopReason {
+        let reserve = HTTPResponseWriter.maxHeadBytes + 2048
+        while true {
+            if connection.closeAfterFlush { return .closing }
+            if connection.answeredSinceFlush >= settings.maxPipelined
+                || output(connection).count - connection.outputCount < reserve {
+                return .pipelineCap
+            }
+            let buffer = input(connection)
+            switch connection.parser.parse(buffer, count: connection.count) {
+            case .needMoreData:
+                if connection.parser.consumedBytes == connection.count, case .head = connection.phase {
+                    connection.phase = .idle
+                }
+                if connection.count == buffer.count, !makeRoom(connection) { return .closing }
+                return .needMoreData
+            case .head:
+                connection.phase = .body(since: nowMilliseconds)
+                let hasBody = connection.parser.head.isChunked || (connection.parser.head.contentLength ?? 0) > 0
+                if hasBody {
+                    if let refusal = handler.headReceived(connection.parser.head, in: UnsafeRawBufferPointer(buffer)) {
+                        respond(connection, refusal, forceClose: true)
+                        return .closing
+                    }
+                    if let required = connection.parser.requiredCapacity, required > buffer.count, !ensureLarge(connection) {
+                        return .closing
+                    }
+                    let bodyArrived = connection.parser.requiredCapacity.map { connection.count >= $0 } ?? false
+                    if connection.parser.head.expectsContinue, !bodyArrived {
+                        sendContinue(connection)
+                    }
+                }
+            case .complete:
+                let buffer = UnsafeRawBufferPointer(input(connection))
+                let body = UnsafeRawBufferPointer(rebasing: buffer[connection.parser.body])
+                let response = handler.respond(to: connection.parser.head, body: body, in: buffer, now: nowSeconds)
+                respond(connection, response, forceClose: false)
+                connection.answeredSinceFlush += 1
+                if connection.closeAfterFlush { return .closing }
+                connection.parser.startNextRequest()
+                connection.phase = connection.parser.consumedBytes < connection.count ? .head(since: nowMilliseconds) : .idle
+            case .error(let error):
+                respond(connection, .refusal(error), forceClose: true)
+                return .closing
+            }
+        }
+    }
+
+    /// Writes a final response into the connection's output.
+    private func respond(_ connection: Connection, _ response: HTTPResponse, forceClose: Bool) {
+        let isHTTP10 = connection.parser.head.version == .http10
+        let keepAlive = !forceClose && !response.closesConnection && connection.parser.head.isKeepAlive && !status.isDraining
+        var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
+        let fits = date.withBytes(at: Int(nowSeconds)) { date in
+            writer.write(response, keepAlive: keepAlive, http10: isHTTP10, date: date)
+        }
+        if !fits {
+            // A body too large for the output buffer (never the case for this service's answers).
+            let fallback = HTTPResponse(status: 500, body: .constant("response too large\n"), closesConnection: true)
+            _ = date.withBytes(at: Int(nowSeconds)) { writer.write(fallback, keepAlive: false, http10: false, date: $0) }
+            connection.closeAfterFlush = true
+        }
+        connection.outputCount = writer.count
+        if !keepAlive { connection.closeAfterFlush = true }
+    }
+
+    private func sendContinue(_ connection: Connection) {
+        var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
+        writer.append(HTTPResponse.continueInterim)
+        connection.outputCount = writer.count
+        flush(connection)
+    }
+
+    /// Drops bytes of finished requests from the front of the input.
+    private func compact(_ connection: Connection) {
+        let consumed = connection.parser.consumedBytes
+        guard consumed > 0 else { return }
+        let buffer = input(connection)
+        if consumed < connection.count {
+            memmove(buffer.baseAddress!, buffer.baseAddress! + consumed, connection.count - consumed)
+        }
+        connection.count -= consumed
+        connection.parser.rebase(by: consumed)
+        // Back to the small buffer once no large request is in progress.
+        if let large = connection.large, connection.phase == .idle || connection.count == 0,
+           connection.count <= settings.smallInputBytes {
+            if connection.count > 0 {
+                connection.small.baseAddress!.copyMemory(from: large.baseAddress!, byteCount: connection.count)
+            }
+            connection.large = nil
+            largePool.giveBack(large)
+        }
+    }
+
+    /// Frees space in a full input buffer. False when the connection was answered and closed.
+    private func makeRoom(_ connection: Connection) -> Bool {
+        compact(connection)
+        if connection.count < input(connection).count { return true }
+        if connection.large == nil { return ensureLarge(connection) }
+        // A request larger than the largest the limits allow: the parser refuses those first.
+        respond(connection, HTTPResponse(status: 413, body: .constant("request too large\n"), closesConnection: true), forceClose: true)
+        flush(connection)
+        return false
+    }
+
+    /// Moves the input into a large buffer. False (after answering 503) when none is free.
+    private func ensureLarge(_ connection: Connection) -> Bool {
+        if connection.large != nil { return true }
+        guard let large = largePool.take() else {
+            respond(connection, HTTPResponse(status: 503, body: .constant("too many large requests at once; retry shortly\n"), retryAfterSeconds: 1, closesConnection: true), forceClose: true)
+            return false
+        }
+        if connection.count > 0 {
+            large.baseAddress!.copyMemory(from: connection.small.baseAddress!, byteCount: connection.count)
+        }
+        connection.large = large
+        return true
+    }
+
+    /// Sends pending output; on a full socket waits for EPOLLOUT with reading paused.
+    private func flush(_ connection: Connection) {
+        connection.answeredSinceFlush = 0
+        let out = output(connection)
+        var sent = 0
+        while sent < connection.outputCount {
+            let written = send(connection.descriptor, out.baseAddress! + sent, connection.outputCount - sent, Int32(MSG_NOSIGNAL))
+            if written > 0 {
+                sent += written
+                continue
+            }
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno == EAGAIN {
+                break
+            }
+            closeConnection(connection)
+            return
+        }
+        if sent > 0 {
+            var writer = HTTPResponseWriter(buffer: out, count: connection.outputCount)
+            writer.removeFirst(sent)
+            connection.outputCount = writer.count
+        }
+        let token = UInt64(connection.generation) << 32 | UInt64(connection.slot)
+        if connection.outputCount > 0 {
+            if !connection.isWriteBlocked {
+                connection.isWriteBlocked = true
+                _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, FR_EPOLLOUT, token)
+            }
+            return
+        }
+        if connection.isWriteBlocked {
+            connection.isWriteBlocked = false
+            _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, FR_EPOLLIN | FR_EPOLLRDHUP, token)
+        }
+        if connection.closeAfterFlush {
+            if case .lingering = connection.phase { return }
+            // Half-close and drain: closing with unread input would reset the connection and
+            // could destroy the response before the client reads it.
+            shutdown(connection.descriptor, Int32(SHUT_WR))
+            connection.phase = .lingering(until: nowMilliseconds + Self.lingerMilliseconds)
+            connection.count = 0
+        }
+    }
+
+    // MARK: deadlines and shutdown
+
+    private func sweep() {
+        resumeListeningIfPossible()
+        for connection in connections where connection.isOpen {
+            switch connection.phase {
+            case .lingering(let until):
+                if nowMilliseconds >= until { closeConnection(connection) }
+            case .head(let since):
+                if nowMilliseconds - since > settings.headerTimeout { timeOut(connection, "request headers did not arrive in time\n") }
+            case .body(let since):
+                if nowMilliseconds - since > settings.bodyTimeout { timeOut(connection, "request body did not arrive in time\n") }
+            case .idle:
+                if connection.isWriteBlocked {
+                    if nowMilliseconds - connection.lastActivity > settings.idleTimeout { closeConnection(connection) }
+                } else if connection.outputCount == 0,
+                          status.isDraining || nowMilliseconds - connection.lastActivity > settings.idleTimeout {
+                    closeConnection(connection)
+                }
+            }
+        }
+    }
+
+    private func timeOut(_ connection: Connection, _ message: StaticString) {
+        guard !connection.isWriteBlocked else {
+            closeConnection(connection)
+            return
+        }
+        respond(connection, HTTPResponse(status: 408, body: .constant(message), closesConnection: true), forceClose: true)
+        flush(connection)
+    }
+
+    /// Stops accepting; idle connections close now, busy ones after their answer.
+    private func beginDrain() {
+        drainDeadline = nowMilliseconds + settings.shutdownGrace
+        if isListening {
+            _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_DEL, listener, 0, Self.listenerToken)
+            close(listener)
+            isListening = false
+        }
+        for connection in connections where connection.isOpen {
+            if connection.phase == .idle, connection.outputCount == 0 { closeConnection(connection) }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import FastReceiver
+import Foundation
+
+/// `fast-receiver serve`: the ingestion server (also what runs with no subcommand).
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive, verify and store Data Connector events.",
+        discussion: """
+            Every flag also reads the environment variable in brackets; flags win. The secret \
+            comes from DT_SIGNATURE_SECRET (DT_SIGNATURE_SECRET_PREVIOUS is also accepted while \
+            rotating) or from --secret-file. SIGTERM or SIGINT drains and exits 0.
+            """
+    )
+
+    @Option(help: ArgumentHelp("Address to listen on [HOST]. Default 0.0.0.0.", valueName: "address"))
+    var host: String?
+    @Option(help: ArgumentHelp("TCP port [PORT]. Default 8080.", valueName: "port"))
+    var port: Int?
+    @Option(help: ArgumentHelp("Path DT posts events to [FAST_RECEIVER_PATH]. Default /.", valueName: "path"))
+    var path: String?
+    @Option(help: ArgumentHelp("Worker threads [FAST_RECEIVER_THREADS]. Default: the CPUs this process may use.", valueName: "n"))
+    var threads: Int?
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Journal directory [DATA_DIR]. Default ./data.", valueName: "dir"))
+    var dataDirectory: String?
+    @Option(help: ArgumentHelp("When a 200 is sent: fsync (survives power loss) or write (survives a crash of this process) [FAST_RECEIVER_DURABILITY]. Default fsync.", valueName: "mode"))
+    var durability: String?
+    @Option(help: ArgumentHelp("File of secrets, one a line [DT_SIGNATURE_SECRET_FILE].", valueName: "file"))
+    var secretFile: String?
+    @Option(help: ArgumentHelp("Seconds of clock skew tolerated on exp and iat [FAST_RECEIVER_CLOCK_SKEW]. Default 60.", valueName: "seconds"))
+    var clockSkew: Int?
+    @Option(help: ArgumentHelp("Largest request line plus headers, in bytes [FAST_RECEIVER_MAX_HEADER_BYTES]. Default 16384.", valueName: "bytes"))
+    var maxHeaderBytes: Int?
+    @Option(help: ArgumentHelp("Most header fields per request [FAST_RECEIVER_MAX_HEADER_COUNT]. Default 100.", valueName: "n"))
+    var maxHeaderCount: Int?
+    @Option(help: ArgumentHelp("Largest body, in bytes [FAST_RECEIVER_MAX_BODY_BYTES]. Default 1048576.", valueName: "bytes"))
+    var maxBodyBytes: Int?
+    @Option(help: ArgumentHelp("Seconds from a request's first byte to the end of its headers [FAST_RECEIVER_HEADER_TIMEOUT]. Default 10.", valueName: "seconds"))
+    var headerTimeout: Double?
+    @Option(help: ArgumentHelp("Seconds from the end of the headers to the end of the body [FAST_RECEIVER_BODY_TIMEOUT]. Default 30.", valueName: "seconds"))
+    var bodyTimeout: Double?
+    @Option(help: ArgumentHelp("Seconds an idle keep-alive connection stays open [FAST_RECEIVER_IDLE_TIMEOUT]. Default 60.", valueName: "seconds"))
+    var idleTimeout: Double?
+    @Option(help: ArgumentHelp("Open connections at most; more wait in the listen backlog [FAST_RECEIVER_MAX_CONNECTIONS]. Default 10000.", valueName: "n"))
+    var maxConnections: Int?
+    @Option(help: ArgumentHelp("Requests read on one connection before reading pauses for answers [FAST_RECEIVER_MAX_PIPELINED]. Default 32.", valueName: "n"))
+    var maxPipelined: Int?
+    @Option(help: ArgumentHelp("Seconds a graceful shutdown may take [FAST_RECEIVER_SHUTDOWN_GRACE]. Default 25.", valueName: "seconds"))
+    var shutdownGrace: Double?
+
+    func run() throws {
+        var options = ServeOptions()
+        options.host = host
+        options.port = port
+        options.path = path
+        options.threads = threads
+        options.dataDirectory = dataDirectory
+        options.durability = durability
+        options.secretFile = secretFile
+        options.clockSkew = clockSkew
+        options.maxHeaderBytes = maxHeaderBytes
+        options.maxHeaderCount = maxHeaderCount
+        options.maxBodyBytes = maxBodyBytes
+        options.headerTimeout = headerTimeout
+        options.bodyTimeout = bodyTimeout
+        options.idleTimeout = idleTimeout
+        options.maxConnections = maxConnections
+        options.maxPipelined = maxPipelined
+        options.shutdownGrace = shutdownGrace
+        do {
+            let configuration = try options.resolve()
+            try ReceiverService.run(configuration: configuration)
+        } catch let error as ConfigurationError {
+            FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
