@@ -25,7 +25,8 @@ public struct HTTPLimits: Sendable, Equatable {
     /// is refused as soon as its chunk sizes add up to more.
     public var maxBodyBytes: Int
 
-    /// Creates limits; every value must be zero or more.
+    /// Creates limits. ``HTTPRequestParser`` requires `maxHeaderBytes` to be positive and the other
+    /// two to be zero or more; validate values that come from flags before building a parser.
     ///
     /// - Parameters:
     ///   - maxHeaderBytes: The largest head in bytes, CRLFs included. Default 16 KiB.

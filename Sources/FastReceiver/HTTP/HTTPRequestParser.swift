@@ -17,8 +17,8 @@
 /// whether to read the body (and call `parse` again); on ``HTTPParseEvent/complete`` answer the
 /// request, call ``startNextRequest()`` and, once it is convenient, drop ``consumedBytes`` from the
 /// front of the buffer and call ``rebase(by:)``.
-public struct HTTPRequestParser {
-    private enum State: Equatable {
+public struct HTTPRequestParser: Sendable {
+    private enum State: Sendable, Equatable {
         case requestLine
         case fieldLines
         /// ``HTTPParseEvent/head`` was returned; the body has not been looked at.
