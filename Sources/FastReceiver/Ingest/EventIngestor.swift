@@ -32,10 +32,20 @@ public final class EventIngestor: RequestHandler {
     }
 
     public func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
+        if let refusal = refusal(for: head, in: buffer) { return refusal }
+        // A request that began before a shutdown is finished; one that begins after is sent elsewhere.
+        if status.isDraining {
+            return HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)
+        }
+        return nil
+    }
+
+    /// The answer for a request that can be refused from its head alone, or nil.
+    private func refusal(for head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
         switch route(head, in: buffer) {
         case .events:
             guard head.method == .post else {
-                return HTTPResponse(status: 405, body: .constant("events are POSTed\n"), allow: "POST", closesConnection: hasBody(head))
+                return HTTPResponse(status: 405, body: .constant("events are POSTed\n"), allow: "POST")
             }
             // Refuse unsigned requests before reading a body nobody will store.
             switch head.count(of: "X-Dt-Signature", in: buffer) {
@@ -44,23 +54,21 @@ public final class EventIngestor: RequestHandler {
             default: return unauthorized(.repeatedSignature)
             }
             if let encoding = head.contentEncoding, !UnsafeRawBufferPointer(rebasing: buffer[encoding]).elementsEqual("identity".utf8) {
-                return HTTPResponse(status: 415, body: .constant("Content-Encoding is not supported; send the body as is\n"), closesConnection: true)
-            }
-            if status.isDraining {
-                return HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1, closesConnection: true)
+                return HTTPResponse(status: 415, body: .constant("Content-Encoding is not supported; send the body as is\n"))
             }
             return nil
         case .health, .readiness:
             guard head.method == .get || head.method == .head else {
-                return HTTPResponse(status: 405, body: .constant("use GET\n"), allow: "GET, HEAD", closesConnection: hasBody(head))
+                return HTTPResponse(status: 405, body: .constant("use GET\n"), allow: "GET, HEAD")
             }
-            return hasBody(head) ? HTTPResponse(status: 400, body: .constant("a GET carries no body\n"), closesConnection: true) : nil
+            return nil
         case .unknown:
-            return hasBody(head) ? HTTPResponse(status: 404, body: .constant("no such path\n"), closesConnection: true) : nil
+            return .notFound
         }
     }
 
     public func respond(to head: HTTPRequestHead, body: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, now: Int64) -> HTTPResponse {
+        if let refusal = refusal(for: head, in: buffer) { return refusal }
         switch route(head, in: buffer) {
         case .health:
             return .ok
@@ -71,13 +79,8 @@ public final class EventIngestor: RequestHandler {
         case .events:
             break
         }
-        let signature: SignatureHeader
-        if let value = head.firstValue(of: "X-Dt-Signature", in: buffer) {
-            signature = .single(UnsafeRawBufferPointer(rebasing: buffer[value]))
-        } else {
-            signature = .missing
-        }
-        switch verifier.verify(signature, body: body, now: now) {
+        guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return unauthorized(.missingSignature) }
+        switch verifier.verify(.single(UnsafeRawBufferPointer(rebasing: buffer[value])), body: body, now: now) {
         case .rejected(let reason):
             return unauthorized(reason)
         case .verified:
@@ -90,9 +93,5 @@ public final class EventIngestor: RequestHandler {
 
     private func unauthorized(_ reason: SignatureRejection) -> HTTPResponse {
         HTTPResponse(status: 401, body: .text(reason.description + "\n"))
-    }
-
-    private func hasBody(_ head: HTTPRequestHead) -> Bool {
-        head.isChunked || (head.contentLength ?? 0) > 0
     }
 }

@@ -121,7 +121,7 @@ struct RawConnection {
     }
 
     static func statuses(_ text: String) -> [Int] {
-        text.components(separatedBy: "\r\n").compactMap { line in
+        text.split(separator: "\n").compactMap { line in
             guard line.hasPrefix("HTTP/1."), line.count >= 12 else { return nil }
             let code = Int(line.dropFirst(9).prefix(3)) ?? 0
             return code == 100 ? nil : code
