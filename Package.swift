@@ -26,10 +26,15 @@ var package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(name: "CLinux"),
         .target(
             name: "FastReceiver",
-            dependencies: ["COpenSSL", "CLinux"]
+            dependencies: ["COpenSSL", "CZlib", "CLinux"]
         ),
         .executableTarget(
             name: "FastReceiverCLI",

@@ -48,6 +48,14 @@ struct ServeCommand: ParsableCommand {
     var maxPipelined: Int?
     @Option(help: ArgumentHelp("Seconds a graceful shutdown may take [FAST_RECEIVER_SHUTDOWN_GRACE]. Default 25.", valueName: "seconds"))
     var shutdownGrace: Double?
+    @Option(help: ArgumentHelp("Rotate a journal segment after this many bytes [FAST_RECEIVER_SEGMENT_BYTES]. Default 67108864.", valueName: "bytes"))
+    var segmentBytes: Int?
+    @Option(help: ArgumentHelp("Rotate a journal segment after this many seconds [FAST_RECEIVER_SEGMENT_AGE]. Default 3600.", valueName: "seconds"))
+    var segmentAge: Double?
+    @Option(help: ArgumentHelp("Event ids remembered for dedupe [FAST_RECEIVER_DEDUPE_CAPACITY]. Default 1000000.", valueName: "n"))
+    var dedupeCapacity: Int?
+    @Option(help: ArgumentHelp("Seconds an event id is remembered for dedupe [FAST_RECEIVER_DEDUPE_WINDOW]. Default 86400.", valueName: "seconds"))
+    var dedupeWindow: Int?
 
     func run() throws {
         var options = ServeOptions()
@@ -68,6 +76,10 @@ struct ServeCommand: ParsableCommand {
         options.maxConnections = maxConnections
         options.maxPipelined = maxPipelined
         options.shutdownGrace = shutdownGrace
+        options.segmentBytes = segmentBytes
+        options.segmentAge = segmentAge
+        options.dedupeCapacity = dedupeCapacity
+        options.dedupeWindow = dedupeWindow
         do {
             let configuration = try options.resolve()
             try ReceiverService.run(configuration: configuration)

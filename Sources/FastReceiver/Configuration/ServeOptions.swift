@@ -20,6 +20,10 @@ public struct ServeOptions: Sendable {
     public var maxConnections: Int?
     public var maxPipelined: Int?
     public var shutdownGrace: Double?
+    public var segmentBytes: Int?
+    public var segmentAge: Double?
+    public var dedupeCapacity: Int?
+    public var dedupeWindow: Int?
 
     public init() {}
 
@@ -42,6 +46,10 @@ public struct ServeOptions: Sendable {
         public static let maxConnections = "FAST_RECEIVER_MAX_CONNECTIONS"
         public static let maxPipelined = "FAST_RECEIVER_MAX_PIPELINED"
         public static let shutdownGrace = "FAST_RECEIVER_SHUTDOWN_GRACE"
+        public static let segmentBytes = "FAST_RECEIVER_SEGMENT_BYTES"
+        public static let segmentAge = "FAST_RECEIVER_SEGMENT_AGE"
+        public static let dedupeCapacity = "FAST_RECEIVER_DEDUPE_CAPACITY"
+        public static let dedupeWindow = "FAST_RECEIVER_DEDUPE_WINDOW"
     }
 
     /// Builds the configuration.
@@ -61,7 +69,11 @@ public struct ServeOptions: Sendable {
         guard let mode = Durability(rawValue: durabilityText) else {
             throw ConfigurationError("--durability must be fsync or write; got \(durabilityText).")
         }
-        configuration.durability = mode
+        configuration.journal.durability = mode
+        configuration.journal.segmentMaxBytes = try reader.integer(segmentBytes, Variable.segmentBytes, flag: "--segment-bytes", range: (64 << 10)...(4 << 30)) ?? configuration.journal.segmentMaxBytes
+        configuration.journal.segmentMaxAgeMilliseconds = try reader.milliseconds(segmentAge, Variable.segmentAge, flag: "--segment-age", range: 1...(7 * 86_400)) ?? configuration.journal.segmentMaxAgeMilliseconds
+        configuration.dedupeCapacity = try reader.integer(dedupeCapacity, Variable.dedupeCapacity, flag: "--dedupe-capacity", range: 1...100_000_000) ?? configuration.dedupeCapacity
+        configuration.dedupeWindowSeconds = Int64(try reader.integer(dedupeWindow, Variable.dedupeWindow, flag: "--dedupe-window", range: 1...(30 * 86_400)) ?? Int(configuration.dedupeWindowSeconds))
         configuration.clockSkew = Int64(try reader.integer(clockSkew, Variable.clockSkew, flag: "--clock-skew", range: 0...3600) ?? Int(configuration.clockSkew))
         configuration.limits.maxHeaderBytes = try reader.integer(maxHeaderBytes, Variable.maxHeaderBytes, flag: "--max-header-bytes", range: 1024...(1 << 20)) ?? configuration.limits.maxHeaderBytes
         configuration.limits.maxHeaderCount = try reader.integer(maxHeaderCount, Variable.maxHeaderCount, flag: "--max-header-count", range: 8...10_000) ?? configuration.limits.maxHeaderCount

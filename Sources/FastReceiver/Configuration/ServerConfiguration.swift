@@ -13,8 +13,6 @@ public struct ServerConfiguration: Sendable {
     public var threads: Int = 1
     /// Root of the journal. Default `./data`.
     public var dataDirectory: String = "./data"
-    /// When an event counts as stored. Default `fsync`.
-    public var durability = Durability.fsync
     /// Where the secrets were read from, to read them again on SIGHUP.
     public var secretSource = SecretSource(environment: [:])
     /// The signature secrets, current first.
@@ -35,6 +33,12 @@ public struct ServerConfiguration: Sendable {
     public var maxPipelinedRequests = 32
     /// Milliseconds a graceful shutdown may take before remaining connections are cut. Default 25 000.
     public var shutdownGraceMilliseconds = 25_000
+    /// Segment rotation, batch size and durability of the journal.
+    public var journal = WorkerJournal.Settings()
+    /// Event ids the dedupe index remembers at most. Default 1 000 000.
+    public var dedupeCapacity = 1_000_000
+    /// Seconds an event id is remembered. Default 86 400 (24 h).
+    public var dedupeWindowSeconds: Int64 = 86_400
     /// Pending connections the kernel queues per listener. Default 4096.
     public var listenBacklog = 4096
 

@@ -1,23 +1,31 @@
-/// One worker's request pipeline: route, verify, read the envelope, hand the event on, answer.
+/// One worker's request pipeline: route, verify, read the envelope, dedupe, journal, answer.
 ///
 /// Routes: `POST <event path>` ingests; `GET|HEAD /healthz` and `/readyz` report health;
 /// other paths 404, other methods 405. Signature problems are answered 401 with their reason.
+/// A verified event is answered 200 only once its journal record is durable; a redelivered
+/// event (same `eventId`) is answered 200 without being stored again, once its first copy is.
 public final class EventIngestor: RequestHandler {
+    private let worker: Int
     private let verifier: SignatureVerifier
     private let eventPath: [UInt8]
     private let status: ServiceStatus
-    private let sink: EventSink
+    private let journal: Journal
+    private let workerJournal: WorkerJournal
+    private let decoder: ContentDecoder
 
     /// - Parameters:
+    ///   - worker: this worker's index (its journal).
     ///   - verifier: this worker's verifier.
     ///   - eventPath: the path DT posts to, e.g. "/".
-    ///   - status: shared readiness state.
-    ///   - sink: where accepted events go.
-    public init(verifier: SignatureVerifier, eventPath: String, status: ServiceStatus, sink: EventSink) {
+    ///   - maxBodyBytes: the cap on a body after content decoding.
+    public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal) {
+        self.worker = worker
         self.verifier = verifier
         self.eventPath = Array(eventPath.utf8)
         self.status = status
-        self.sink = sink
+        self.journal = journal
+        self.workerJournal = journal.workers[worker]
+        self.decoder = ContentDecoder(limit: maxBodyBytes)
     }
 
     private enum Route { case events, health, readiness, unknown }
@@ -34,9 +42,8 @@ public final class EventIngestor: RequestHandler {
     public func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
         if let refusal = refusal(for: head, in: buffer) { return refusal }
         // A request that began before a shutdown is finished; one that begins after is sent elsewhere.
-        if status.isDraining {
-            return HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)
-        }
+        if status.isDraining { return Self.draining }
+        if route(head, in: buffer) == .events, !workerJournal.isAvailable { return Self.storageUnavailable }
         return nil
     }
 
@@ -53,8 +60,8 @@ public final class EventIngestor: RequestHandler {
             case 1: break
             default: return unauthorized(.repeatedSignature)
             }
-            if let encoding = head.contentEncoding, !UnsafeRawBufferPointer(rebasing: buffer[encoding]).elementsEqual("identity".utf8) {
-                return HTTPResponse(status: 415, body: .constant("Content-Encoding is not supported; send the body as is\n"))
+            if let encoding = head.contentEncoding, ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) == nil {
+                return HTTPResponse(status: 415, body: .constant("Content-Encoding must be gzip, deflate or identity\n"))
             }
             return nil
         case .health, .readiness:
@@ -67,31 +74,88 @@ public final class EventIngestor: RequestHandler {
         }
     }
 
-    public func respond(to head: HTTPRequestHead, body: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, now: Int64) -> HTTPResponse {
-        if let refusal = refusal(for: head, in: buffer) { return refusal }
+    public func respond(to head: HTTPRequestHead, body rawBody: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, nowMilliseconds: Int64) -> RequestOutcome {
+        if let refusal = refusal(for: head, in: buffer) { return .respond(refusal) }
         switch route(head, in: buffer) {
         case .health:
-            return .ok
+            return .respond(.ok)
         case .readiness:
-            return status.isReady ? .ok : HTTPResponse(status: 503, body: .constant("not ready\n"), retryAfterSeconds: 1)
+            return .respond(status.isReady ? .ok : HTTPResponse(status: 503, body: .constant("not ready\n"), retryAfterSeconds: 1))
         case .unknown:
-            return .notFound
+            return .respond(.notFound)
         case .events:
             break
         }
-        guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return unauthorized(.missingSignature) }
-        switch verifier.verify(.single(UnsafeRawBufferPointer(rebasing: buffer[value])), body: body, now: now) {
-        case .rejected(let reason):
-            return unauthorized(reason)
-        case .verified:
-            let envelope = EventEnvelope.read(body)
-            let eventID = envelope?.eventID.map { UnsafeRawBufferPointer(rebasing: body[$0]) }
-            sink.accept(body: body, eventID: eventID, receivedAt: now)
-            return .ok
+        var body = rawBody
+        if let encoding = head.contentEncoding {
+            switch decoder.decode(rawBody, coding: ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) ?? .identity) {
+            case .success(let decoded): body = decoded
+            case .failure(.tooLarge(let limit)):
+                return .respond(HTTPResponse(status: 413, body: .text("the body inflates past \(limit) bytes\n"), closesConnection: true))
+            case .failure:
+                return .respond(HTTPResponse(status: 400, body: .constant("the body is not valid for its Content-Encoding\n")))
+            }
         }
+        guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return .respond(unauthorized(.missingSignature)) }
+        let now = nowMilliseconds / 1000
+        if case .rejected(let reason) = verifier.verify(.single(UnsafeRawBufferPointer(rebasing: buffer[value])), body: body, now: now) {
+            return .respond(unauthorized(reason))
+        }
+        return store(body, receivedAtMilliseconds: nowMilliseconds)
+    }
+
+    /// Dedupes and journals a verified event.
+    private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome {
+        let envelope = EventEnvelope.read(body)
+        var eventID = UnsafeRawBufferPointer(start: nil, count: 0)
+        var key: EventKey?
+        if let range = envelope?.eventID, range.count > 0, range.count <= JournalRecord.maxEventIDBytes {
+            eventID = UnsafeRawBufferPointer(rebasing: body[range])
+            key = EventKey(eventID)
+        }
+        let ticket = workerJournal.upcomingTicket
+        if let key {
+            switch journal.dedupe.claim(key, ticket: ticket, now: receivedAtMilliseconds / 1000) {
+            case .new:
+                break
+            case .duplicate(let first):
+                switch journal.state(of: first) {
+                case .durable: return .respond(.ok)
+                case .failed: return .respond(Self.storageUnavailable)
+                case .pending:
+                    if first.worker != worker { journal.noteCrossWorkerWait(1) }
+                    return .await(first)
+                }
+            }
+        }
+        switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID, body: body, key: key) {
+        case .success(let appended):
+            return .await(appended)
+        case .failure(let failure):
+            if let key { journal.dedupe.release(key, ticket: ticket) }
+            return .respond(failure == .busy ? Self.storageBusy : Self.storageUnavailable)
+        }
+    }
+
+    public func resolve(_ ticket: DurabilityTicket) -> HTTPResponse? {
+        let state = journal.state(of: ticket)
+        if state != .pending, ticket.worker != worker { journal.noteCrossWorkerWait(-1) }
+        switch state {
+        case .pending: return nil
+        case .durable: return .ok
+        case .failed: return Self.storageUnavailable
+        }
+    }
+
+    public func abandon(_ ticket: DurabilityTicket) {
+        if ticket.worker != worker { journal.noteCrossWorkerWait(-1) }
     }
 
     private func unauthorized(_ reason: SignatureRejection) -> HTTPResponse {
         HTTPResponse(status: 401, body: .text(reason.description + "\n"))
     }
+
+    private static let draining = HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)
+    private static let storageUnavailable = HTTPResponse(status: 503, body: .constant("storage is unavailable; retry later\n"), retryAfterSeconds: 30)
+    private static let storageBusy = HTTPResponse(status: 503, body: .constant("storage is busy; retry shortly\n"), retryAfterSeconds: 1)
 }

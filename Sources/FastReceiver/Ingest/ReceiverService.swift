@@ -8,21 +8,37 @@ public enum ReceiverService {
     ///   writable); the message is one sentence for the operator.
     public static func run(configuration: ServerConfiguration) throws {
         try prepareDataDirectory(configuration.dataDirectory)
-        // Block the lifecycle signals before any worker thread exists, so only the signalfd sees them.
+        // Block the lifecycle signals before any thread exists, so only the signalfd sees them.
         let signals = try LifecycleSignals()
         let status = ServiceStatus()
-        let server = try HTTPServer(configuration: configuration, status: status) { _ in
-            EventIngestor(
-                verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
-                eventPath: configuration.eventPath, status: status, sink: EventSink())
+        let wake = try (0..<configuration.threads).map { _ in try WakeSignal() }
+        let journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
+                                  settings: configuration.journal, dedupeCapacity: configuration.dedupeCapacity,
+                                  dedupeWindowSeconds: configuration.dedupeWindowSeconds, status: status, wake: wake)
+        for note in journal.recovery.notes {
+            FileHandle.standardError.write(Data("fast-receiver: journal recovery: \(note)\n".utf8))
+        }
+        let server: HTTPServer<EventIngestor>
+        do {
+            server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake) { worker in
+                EventIngestor(
+                    worker: worker,
+                    verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
+                    eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
+                    status: status, journal: journal)
+            }
+        } catch {
+            journal.close()
+            throw error
         }
         server.start()
-        FileHandle.standardError.write(Data("fast-receiver \(FastReceiver.version) listening on \(configuration.host):\(server.port)\(configuration.eventPath) with \(configuration.threads) worker thread(s)\n".utf8))
+        FileHandle.standardError.write(Data("fast-receiver \(FastReceiver.version) listening on \(configuration.host):\(server.port)\(configuration.eventPath) with \(configuration.threads) worker thread(s), journal in \(journal.directory) (\(journal.recovery.records) records recovered)\n".utf8))
         while true {
             switch signals.next() {
             case .shutdown:
                 server.shutdown()
                 server.wait()
+                journal.close()
                 FileHandle.standardError.write(Data("fast-receiver stopped\n".utf8))
                 return
             case .reload:

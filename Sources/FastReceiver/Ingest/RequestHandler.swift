@@ -1,3 +1,12 @@
+/// What the handler decided for a complete request.
+public enum RequestOutcome: Sendable {
+    /// Answer now.
+    case respond(HTTPResponse)
+    /// Answer once the journal record behind the ticket is durable (or has failed): the
+    /// worker asks `resolve(_:)` again whenever storage reports progress.
+    case await(DurabilityTicket)
+}
+
 /// What the transport asks of the layer that understands requests, once per request.
 ///
 /// The server is generic over its handler so each worker calls its own handler directly,
@@ -8,11 +17,17 @@ public protocol RequestHandler: AnyObject {
     ///   connection closes if a body follows), or nil to read the body.
     func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse?
 
-    /// Answers a complete request.
+    /// Handles a complete request.
     /// - Parameters:
     ///   - head: the request's head; offsets refer to `buffer`.
     ///   - body: the decoded body.
     ///   - buffer: the connection's read buffer.
-    ///   - now: Unix seconds, read once per event-loop turn.
-    func respond(to head: HTTPRequestHead, body: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, now: Int64) -> HTTPResponse
+    ///   - now: Unix time in milliseconds, read once per event-loop turn.
+    func respond(to head: HTTPRequestHead, body: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, nowMilliseconds: Int64) -> RequestOutcome
+
+    /// The answer for a request that was waiting on `ticket`, or nil while it still waits.
+    func resolve(_ ticket: DurabilityTicket) -> HTTPResponse?
+
+    /// The connection waiting on `ticket` closed before its answer could be sent.
+    func abandon(_ ticket: DurabilityTicket)
 }

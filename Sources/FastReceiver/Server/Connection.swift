@@ -10,6 +10,8 @@ final class Connection {
         case head(since: Int)
         /// Headers are complete; the body must be complete by `since + body timeout`.
         case body(since: Int)
+        /// The request is complete and its answer waits for its journal record to be durable.
+        case awaitingStorage
         /// The final response is out; unread input is drained until the peer closes or the
         /// deadline passes, so the client reads the response instead of a reset.
         case lingering(until: Int)
@@ -37,6 +39,10 @@ final class Connection {
     var isWriteBlocked = false
     /// Requests answered since the last flush, for the pipelining cap.
     var answeredSinceFlush = 0
+    /// The journal record this connection's current answer waits for.
+    var waitingTicket: DurabilityTicket?
+    /// Reading is paused because the input is full while an answer waits.
+    var isReadPaused = false
 
     init(limits: HTTPLimits) {
         parser = HTTPRequestParser(limits: limits)

@@ -20,9 +20,12 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
 
     /// Opens every worker's listener and builds its handler.
     /// - Parameters:
+    ///   - wakeSignals: one per worker (`configuration.threads`), rung to wake its loop;
+    ///     made here when not given.
     ///   - makeHandler: called once per worker, on the calling thread, with the worker index.
     /// - Throws: `ConfigurationError` when the address cannot be used; `SystemError` otherwise.
-    public init(configuration: ServerConfiguration, status: ServiceStatus = ServiceStatus(), makeHandler: (Int) throws -> Handler) throws {
+    public init(configuration: ServerConfiguration, status: ServiceStatus = ServiceStatus(), wakeSignals: [WakeSignal]? = nil,
+                makeHandler: (Int) throws -> Handler) throws {
         self.configuration = configuration
         self.status = status
         _ = fr_raise_nofile_limit()
@@ -41,11 +44,14 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
             largeBuffers: 8
         )
         var port = configuration.port
-        for index in 0..<max(configuration.threads, 1) {
+        let threads = max(configuration.threads, 1)
+        let signals = try wakeSignals ?? (0..<threads).map { _ in try WakeSignal() }
+        precondition(signals.count >= threads, "one wake signal per worker")
+        for index in 0..<threads {
             let listener = try ListeningSocket.open(host: configuration.host, port: port, reusePort: true, backlog: configuration.listenBacklog)
             if port == 0 { port = ListeningSocket.localPort(listener) }
             do {
-                let worker = try Worker(index: index, listener: listener, settings: settings, handler: makeHandler(index),
+                let worker = try Worker(index: index, listener: listener, wake: signals[index], settings: settings, handler: makeHandler(index),
                                         budget: budget, status: status, maxConnections: configuration.maxConnections)
                 workers.append(worker)
             } catch {
@@ -75,7 +81,7 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     /// `Connection: close`, idle connections close.
     public func shutdown() {
         status.beginDraining()
-        for worker in workers { worker.wake() }
+        for worker in workers { worker.wakeUp() }
     }
 
     /// Blocks until every worker has finished.

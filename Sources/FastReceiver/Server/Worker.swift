@@ -36,7 +36,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private var listener: Int32
     private var isListening = true
     private let epoll: Int32
-    private let wakeDescriptor: Int32
+    private let wake: WakeSignal
     private let smallPool: BufferPool
     private let largePool: BufferPool
     private var connections: [Connection] = []
@@ -44,14 +44,17 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private var openCount = 0
     private var date = HTTPDate()
     private var nowMilliseconds = 0
-    private var nowSeconds: Int64 = 0
+    /// Wall-clock Unix time in milliseconds, for the handler and the Date header.
+    private var nowWallMilliseconds: Int64 = 0
+    /// Connections whose answer waits for storage.
+    private var waiting: [Int32] = []
     private var drainDeadline: Int?
     private var lastSweep = 0
     private let events: UnsafeMutableBufferPointer<UInt32>
     private let tokens: UnsafeMutableBufferPointer<UInt64>
     private static var eventCapacity: Int { 256 }
 
-    init(index: Int, listener: Int32, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
+    init(index: Int, listener: Int32, wake: WakeSignal, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
         self.index = index
         self.listener = listener
         self.settings = settings
@@ -60,28 +63,25 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         self.status = status
         epoll = fr_epoll_create()
         guard epoll >= 0 else { throw SystemError("epoll_create1") }
-        wakeDescriptor = fr_eventfd()
-        guard wakeDescriptor >= 0 else { throw SystemError("eventfd") }
+        self.wake = wake
         smallPool = try BufferPool(bufferSize: settings.smallInputBytes + settings.outputBytes, count: maxConnections)
         largePool = try BufferPool(bufferSize: settings.limits.maxRequestBytes, count: settings.largeBuffers)
         events = .allocate(capacity: Self.eventCapacity)
         tokens = .allocate(capacity: Self.eventCapacity)
         guard fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, listener, FR_EPOLLIN, Self.listenerToken) == 0,
-              fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, wakeDescriptor, FR_EPOLLIN, Self.wakeToken) == 0
+              fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, wake.descriptor, FR_EPOLLIN, Self.wakeToken) == 0
         else { throw SystemError("epoll_ctl") }
     }
 
     deinit {
         close(epoll)
-        close(wakeDescriptor)
         events.deallocate()
         tokens.deallocate()
     }
 
     /// Wakes the loop from another thread (to notice a shutdown).
-    func wake() {
-        var one: UInt64 = 1
-        _ = Glibc.write(wakeDescriptor, &one, 8)
+    func wakeUp() {
+        wake.signal()
     }
 
     // MARK: the loop
@@ -96,6 +96,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             for position in 0..<max(Int(count), 0) {
                 dispatch(token: tokens[position], events: events[position])
             }
+            if !waiting.isEmpty { resolveWaiting() }
             if nowMilliseconds - lastSweep >= 250 {
                 lastSweep = nowMilliseconds
                 sweep()
@@ -114,7 +115,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     private func tick() {
         nowMilliseconds = MonotonicClock.milliseconds()
-        nowSeconds = UnixTime.now()
+        nowWallMilliseconds = UnixTime.nowMilliseconds()
     }
 
     private func dispatch(token: UInt64, events: UInt32) {
@@ -123,8 +124,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             return
         }
         if token == Self.wakeToken {
-            var value: UInt64 = 0
-            _ = read(wakeDescriptor, &value, 8)
+            wake.drain()
             return
         }
         let slot = Int(token & 0xFFFF_FFFF)
@@ -217,6 +217,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         connection.closeAfterFlush = false
         connection.isWriteBlocked = false
         connection.answeredSinceFlush = 0
+        connection.waitingTicket = nil
+        connection.isReadPaused = false
         connection.parser.reset()
         openCount += 1
         return connection
@@ -227,6 +229,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         // Closing the descriptor removes it from the epoll set.
         close(connection.descriptor)
         connection.descriptor = -1
+        if let ticket = connection.waitingTicket {
+            handler.abandon(ticket)
+            connection.waitingTicket = nil
+        }
         smallPool.giveBack(connection.small)
         if let large = connection.large { largePool.giveBack(large) }
         connection.large = nil
@@ -248,6 +254,11 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     private func readAndProcess(_ connection: Connection) {
         var buffer = input(connection)
+        if connection.waitingTicket != nil, connection.count == buffer.count {
+            // Nothing more can be read until the waiting answer goes out.
+            pauseReading(connection)
+            return
+        }
         if connection.count == buffer.count {
             // Full: make room by dropping finished requests or moving to a large buffer.
             guard makeRoom(connection) else { return }
@@ -283,12 +294,13 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private enum StopReason { case needMoreData, pipelineCap, closing }
+    private enum StopReason { case needMoreData, pipelineCap, closing, awaiting }
 
     private func answerBufferedRequests(_ connection: Connection) -> StopReason {
         let reserve = HTTPResponseWriter.maxHeadBytes + 2048
         while true {
             if connection.closeAfterFlush { return .closing }
+            if connection.waitingTicket != nil { return .awaiting }
             if connection.answeredSinceFlush >= settings.maxPipelined
                 || output(connection).count - connection.outputCount < reserve {
                 return .pipelineCap
@@ -320,8 +332,15 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             case .complete:
                 let buffer = UnsafeRawBufferPointer(input(connection))
                 let body = UnsafeRawBufferPointer(rebasing: buffer[connection.parser.body])
-                let response = handler.respond(to: connection.parser.head, body: body, in: buffer, now: nowSeconds)
-                respond(connection, response, forceClose: false)
+                switch handler.respond(to: connection.parser.head, body: body, in: buffer, nowMilliseconds: nowWallMilliseconds) {
+                case .respond(let response):
+                    respond(connection, response, forceClose: false)
+                case .await(let ticket):
+                    connection.waitingTicket = ticket
+                    connection.phase = .awaitingStorage
+                    waiting.append(connection.slot)
+                    return .awaiting
+                }
                 connection.answeredSinceFlush += 1
                 if connection.closeAfterFlush { return .closing }
                 connection.parser.startNextRequest()
@@ -338,13 +357,13 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         let isHTTP10 = connection.parser.head.version == .http10
         let keepAlive = !forceClose && !response.closesConnection && connection.parser.head.isKeepAlive && !status.isDraining
         var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
-        let fits = date.withBytes(at: Int(nowSeconds)) { date in
+        let fits = date.withBytes(at: Int(nowWallMilliseconds / 1000)) { date in
             writer.write(response, keepAlive: keepAlive, http10: isHTTP10, date: date)
         }
         if !fits {
             // A body too large for the output buffer (never the case for this service's answers).
             let fallback = HTTPResponse(status: 500, body: .constant("response too large\n"), closesConnection: true)
-            _ = date.withBytes(at: Int(nowSeconds)) { writer.write(fallback, keepAlive: false, http10: false, date: $0) }
+            _ = date.withBytes(at: Int(nowWallMilliseconds / 1000)) { writer.write(fallback, keepAlive: false, http10: false, date: $0) }
             connection.closeAfterFlush = true
         }
         connection.outputCount = writer.count
@@ -437,7 +456,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
         if connection.isWriteBlocked {
             connection.isWriteBlocked = false
-            _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, FR_EPOLLIN | FR_EPOLLRDHUP, token)
+            _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, connection.isReadPaused ? 0 : FR_EPOLLIN | FR_EPOLLRDHUP, token)
         }
         if connection.closeAfterFlush {
             if case .lingering = connection.phase { return }
@@ -447,6 +466,52 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             connection.phase = .lingering(until: nowMilliseconds + Self.lingerMilliseconds)
             connection.count = 0
         }
+    }
+
+    // MARK: answers that wait for storage
+
+    /// Releases every waiting answer whose record is now durable (or has failed).
+    private func resolveWaiting() {
+        var position = 0
+        while position < waiting.count {
+            let connection = connections[Int(waiting[position])]
+            guard connection.isOpen, let ticket = connection.waitingTicket else {
+                waiting.swapAt(position, waiting.count - 1)
+                waiting.removeLast()
+                continue
+            }
+            guard let response = handler.resolve(ticket) else {
+                position += 1
+                continue
+            }
+            waiting.swapAt(position, waiting.count - 1)
+            waiting.removeLast()
+            connection.waitingTicket = nil
+            respond(connection, response, forceClose: false)
+            connection.answeredSinceFlush += 1
+            if !connection.closeAfterFlush {
+                connection.parser.startNextRequest()
+                connection.phase = connection.parser.consumedBytes < connection.count ? .head(since: nowMilliseconds) : .idle
+            }
+            if connection.isReadPaused { resumeReading(connection) }
+            process(connection)
+        }
+    }
+
+    private func pauseReading(_ connection: Connection) {
+        guard !connection.isReadPaused, !connection.isWriteBlocked else { return }
+        connection.isReadPaused = true
+        _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, 0, token(connection))
+    }
+
+    private func resumeReading(_ connection: Connection) {
+        connection.isReadPaused = false
+        guard !connection.isWriteBlocked else { return }
+        _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, FR_EPOLLIN | FR_EPOLLRDHUP, token(connection))
+    }
+
+    private func token(_ connection: Connection) -> UInt64 {
+        UInt64(connection.generation) << 32 | UInt64(connection.slot)
     }
 
     // MARK: deadlines and shutdown
@@ -461,6 +526,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
                 if nowMilliseconds - since > settings.headerTimeout { timeOut(connection, "request headers did not arrive in time\n") }
             case .body(let since):
                 if nowMilliseconds - since > settings.bodyTimeout { timeOut(connection, "request body did not arrive in time\n") }
+            case .awaitingStorage:
+                break
             case .idle:
                 if connection.isWriteBlocked {
                     if nowMilliseconds - connection.lastActivity > settings.idleTimeout { closeConnection(connection) }

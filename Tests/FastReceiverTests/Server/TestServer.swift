@@ -7,26 +7,30 @@ import Testing
 final class TestServer {
     static let secret = "server-test-secret"
     let server: HTTPServer<EventIngestor>
+    let journal: Journal
     let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
-    /// Accepted events land here, one JSON line each.
-    let eventsFile: String
-    private let eventsDescriptor: Int32
+    /// DATA_DIR of this server: one temporary directory per test.
+    let dataDirectory: String
 
-    init(threads: Int = 2, configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+    init(threads: Int = 2, io: JournalFileIO = PosixFileIO(), configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.threads = threads
         configuration.secrets = [SignatureSecret(Self.secret)!]
+        configuration.dedupeCapacity = 100_000
         configure(&configuration)
-        eventsFile = NSTemporaryDirectory() + "fast-receiver-events-\(UUID().uuidString).jsonl"
-        let descriptor = open(eventsFile, O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0o600)
-        eventsDescriptor = descriptor
+        dataDirectory = NSTemporaryDirectory() + "fast-receiver-test-\(UUID().uuidString)"
         let status = ServiceStatus()
+        let wake = try (0..<threads).map { _ in try WakeSignal() }
+        let journal = try Journal(dataDirectory: dataDirectory, workerCount: threads, settings: configuration.journal,
+                                  dedupeCapacity: configuration.dedupeCapacity, dedupeWindowSeconds: configuration.dedupeWindowSeconds,
+                                  io: io, status: status, wake: wake)
+        self.journal = journal
         let config = configuration
-        server = try HTTPServer(configuration: configuration, status: status) { _ in
-            EventIngestor(verifier: try SignatureVerifier(secrets: config.secrets, clockSkew: config.clockSkew),
-                          eventPath: config.eventPath, status: status, sink: EventSink(descriptor: descriptor))
+        server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake) { worker in
+            EventIngestor(worker: worker, verifier: try SignatureVerifier(secrets: config.secrets, clockSkew: config.clockSkew),
+                          eventPath: config.eventPath, maxBodyBytes: config.limits.maxBodyBytes, status: status, journal: journal)
         }
         server.start()
     }
@@ -34,12 +38,13 @@ final class TestServer {
     deinit {
         server.shutdown()
         _ = server.wait(seconds: 30)
-        close(eventsDescriptor)
-        unlink(eventsFile)
+        journal.close()
+        try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
     var port: Int { server.port }
     var url: String { "http://127.0.0.1:\(port)/" }
+    var status: ServiceStatus { server.status }
 
     func client() throws -> HTTPClientConnection {
         HTTPClientConnection(endpoint: try HTTPClientConnection.Endpoint(url: url))
@@ -48,8 +53,12 @@ final class TestServer {
     /// A signed event request as raw bytes.
     func signedRequest(type: DTEventFactory.EventType = .temperature, extraHeaders: String = "") throws -> (DTEventFactory.Request, [UInt8]) {
         let request = try factory.request(type: type)
+        return (request, Self.raw(request, extraHeaders: extraHeaders))
+    }
+
+    static func raw(_ request: DTEventFactory.Request, extraHeaders: String = "") -> [UInt8] {
         let head = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nX-Dt-Signature: \(request.signature)\r\n\(extraHeaders)Content-Length: \(request.body.count)\r\n\r\n"
-        return (request, Array(head.utf8) + request.body)
+        return Array(head.utf8) + request.body
     }
 
     /// Posts one fresh signed event on a new connection; returns the status.
@@ -59,9 +68,14 @@ final class TestServer {
         return try connection.post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"]).status
     }
 
-    /// The accepted event lines so far.
+    /// The stored events, as `journal cat` prints them.
     func storedLines() -> [String] {
-        ((try? String(contentsOfFile: eventsFile, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let catalog = JournalCatalog(dataDirectory: dataDirectory)
+        var lines: [String] = []
+        for name in catalog.segments() {
+            catalog.forEachRecord(in: name) { lines.append(JournalCatalog.line(for: $0)) }
+        }
+        return lines
     }
 }
 

@@ -4,7 +4,7 @@ import Synchronization
 /// for shutdown, and whether storage can take events. Atomics, no locks.
 public final class ServiceStatus: Sendable {
     private let draining = Atomic<Bool>(false)
-    private let storageFailed = Atomic<Bool>(false)
+    private let storageFailures = Atomic<Int>(0)
 
     public init() {}
 
@@ -12,9 +12,11 @@ public final class ServiceStatus: Sendable {
     public var isDraining: Bool { draining.load(ordering: .relaxed) }
     public func beginDraining() { draining.store(true, ordering: .relaxed) }
 
-    /// True while storage cannot take events (disk full, I/O error).
-    public var isStorageFailed: Bool { storageFailed.load(ordering: .relaxed) }
-    public func setStorageFailed(_ failed: Bool) { storageFailed.store(failed, ordering: .relaxed) }
+    /// True while any worker's journal cannot take events (disk full, I/O error).
+    public var isStorageFailed: Bool { storageFailures.load(ordering: .relaxed) > 0 }
+    /// A journal stopped taking events; balanced by `storageRecovered()` if it heals.
+    public func storageFailed() { storageFailures.wrappingAdd(1, ordering: .relaxed) }
+    public func storageRecovered() { storageFailures.wrappingSubtract(1, ordering: .relaxed) }
 
     /// Whether `/readyz` should answer 200.
     public var isReady: Bool { !isDraining && !isStorageFailed }

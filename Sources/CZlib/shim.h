@@ -1,0 +1,40 @@
+// zlib for FastReceiver: CRC-32 for journal records, gzip for sealed segments and for
+// `Content-Encoding: gzip` request bodies. Only Sources/FastReceiver/Journal uses it.
+#ifndef FAST_RECEIVER_CZLIB_SHIM_H
+#define FAST_RECEIVER_CZLIB_SHIM_H
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <zlib.h>
+
+/// CRC-32 (zlib's `crc32`) continuing from `crc` over `len` bytes.
+static inline unsigned long fr_crc32(unsigned long crc, const void *data, size_t len) {
+    return crc32_z(crc, (const Bytef *)data, len);
+}
+
+/// Inflates a gzip- (`window_bits` 31), zlib- (15) or auto-detected (47) stream in one call.
+/// Returns the bytes written, -1 for a malformed stream, -2 when the output would exceed
+/// `out_len` (the caller's cap on the inflated size).
+static inline long fr_inflate(int window_bits, const void *in, size_t in_len, void *out, size_t out_len) {
+    z_stream stream = {0};
+    if (inflateInit2(&stream, window_bits) != Z_OK) return -1;
+    stream.next_in = (Bytef *)in;
+    stream.avail_in = (uInt)in_len;
+    stream.next_out = (Bytef *)out;
+    stream.avail_out = (uInt)out_len;
+    int status = inflate(&stream, Z_FINISH);
+    long written = (long)stream.total_out;
+    int consumed_all = stream.avail_in == 0;
+    inflateEnd(&stream);
+    if (status == Z_STREAM_END && consumed_all) return written;
+    if (status == Z_BUF_ERROR && stream.avail_out == 0) return -2;
+    return -1;
+}
+
+/// Opens a gzip file for reading ("rb") or writing ("wb6"); NULL on failure.
+static inline void *fr_gzopen(const char *path, const char *mode) { return gzopen(path, mode); }
+static inline int fr_gzread(void *file, void *buf, unsigned len) { return gzread((gzFile)file, buf, len); }
+static inline int fr_gzwrite(void *file, const void *buf, unsigned len) { return gzwrite((gzFile)file, buf, len); }
+static inline int fr_gzclose(void *file) { return gzclose((gzFile)file); }
+
+#endif

@@ -1,0 +1,87 @@
+import CZlib
+import Foundation
+import Glibc
+
+/// Gzips sealed segments in the background, one at a time, so old data takes less disk without
+/// slowing the request path. A segment is replaced only once its compressed copy is durable:
+/// write `.seg.gz.tmp`, fsync, rename to `.seg.gz`, fsync the directory, then remove `.seg`.
+public final class SegmentCompressor: @unchecked Sendable {
+    // @unchecked Sendable: the queue is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [String] = []
+    private var isStopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init() {
+        let thread = Thread { [self] in run() }
+        thread.name = "fast-receiver-compress"
+        thread.start()
+    }
+
+    /// Queues a sealed plain segment for compression.
+    public func enqueue(_ path: String) {
+        condition.lock()
+        queue.append(path)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes the queue and stops.
+    public func close() {
+        condition.lock()
+        isStopping = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !isStopping { condition.wait() }
+            if queue.isEmpty && isStopping {
+                condition.unlock()
+                break
+            }
+            let path = queue.removeFirst()
+            condition.unlock()
+            _ = Self.compress(path)
+        }
+        finished.signal()
+    }
+
+    /// Compresses one segment; false (leaving the plain segment in place) on any failure.
+    @discardableResult
+    static func compress(_ path: String) -> Bool {
+        guard let contents = FileManager.default.contents(atPath: path) else { return false }
+        let temporary = path + ".gz.tmp"
+        guard let file = fr_gzopen(temporary, "wb6") else { return false }
+        var ok = true
+        contents.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count && ok {
+                let chunk = min(raw.count - offset, 1 << 20)
+                ok = fr_gzwrite(file, raw.baseAddress! + offset, UInt32(chunk)) == Int32(chunk)
+                offset += chunk
+            }
+        }
+        ok = fr_gzclose(file) == Z_OK && ok
+        let descriptor = Glibc.open(temporary, O_RDONLY | O_CLOEXEC)
+        if descriptor >= 0 {
+            ok = fsync(descriptor) == 0 && ok
+            Glibc.close(descriptor)
+        } else {
+            ok = false
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        guard ok, rename(temporary, path + ".gz") == 0 else {
+            unlink(temporary)
+            return false
+        }
+        let io = PosixFileIO()
+        _ = io.syncDirectory(directory)
+        unlink(path)
+        _ = io.syncDirectory(directory)
+        return true
+    }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import FastReceiver
+import Foundation
+
+/// `fast-receiver journal`: read what the server stored.
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Read the events stored in the journal.",
+        subcommands: [Cat.self, Stats.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Option(name: .customLong("data-dir"), help: ArgumentHelp("The server's data directory [DATA_DIR]. Default ./data.", valueName: "dir"))
+        var dataDirectory: String?
+
+        var catalog: JournalCatalog {
+            JournalCatalog(dataDirectory: dataDirectory ?? ProcessInfo.processInfo.environment["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data")
+        }
+    }
+
+    struct Cat: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every stored event, one JSON object a line, in storage order.",
+            discussion: #"Each line is {"receivedAt":"RFC 3339","eventId":"…","event":<the stored body>}."#
+        )
+
+        @OptionGroup var location: Location
+        @Flag(help: "Keep printing events as they are stored, until interrupted.")
+        var follow = false
+
+        func run() throws {
+            let catalog = location.catalog
+            guard FileManager.default.fileExists(atPath: catalog.directory) || follow else {
+                FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
+                throw ExitCode(2)
+            }
+            var printed: [String: Int] = [:]
+            let output = FileHandle.standardOutput
+            while true {
+                for name in catalog.segments() {
+                    let already = printed[name.baseName] ?? 0
+                    var lines = ""
+                    let total = catalog.forEachRecord(in: name, skip: already) { record in
+                        lines += JournalCatalog.line(for: record) + "\n"
+                    }
+                    if let total { printed[name.baseName] = max(total, already) }
+                    if !lines.isEmpty { output.write(Data(lines.utf8)) }
+                }
+                guard follow else { return }
+                usleep(200_000)
+            }
+        }
+    }
+
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Summarise the journal: segments, records, bytes, repairs, time span.")
+
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let catalog = location.catalog
+            guard FileManager.default.fileExists(atPath: catalog.directory) else {
+                FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
+                throw ExitCode(2)
+            }
+            let stats = catalog.stats()
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            func time(_ milliseconds: Int64?) -> String {
+                milliseconds.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
+            }
+            print("""
+                journal:              \(catalog.directory)
+                segments:             \(stats.segments) (\(stats.compressedSegments) compressed)
+                records:              \(stats.records)
+                bytes on disk:        \(stats.bytesOnDisk)
+                torn tails pending:   \(stats.tornTails)
+                torn tails repaired:  \(stats.tornTailsRepaired)
+                corrupt regions:      \(stats.corruptRegions)
+                oldest:               \(time(stats.oldestMilliseconds))
+                newest:               \(time(stats.newestMilliseconds))
+                """)
+        }
+    }
+}
