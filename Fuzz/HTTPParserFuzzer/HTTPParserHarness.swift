@@ -102,7 +102,11 @@ enum HTTPParserHarness {
                 checkHead(parser, count: count)
             case .complete:
                 precondition(headSeen == parser.head, "the head changed while the body was read")
-                outcome.requests.append(checkComplete(parser, buffer: UnsafeRawBufferPointer(buffer), count: count, dropped: dropped))
+                let request = checkComplete(parser, buffer: UnsafeRawBufferPointer(buffer), count: count, dropped: dropped)
+                let encodedBody = UnsafeRawBufferPointer(rebasing: input[(dropped + parser.body.lowerBound)..<request.end])
+                precondition(request.body == (request.isChunked ? dechunk(encodedBody) : Array(encodedBody)),
+                             "the body differs from the bytes sent")
+                outcome.requests.append(request)
                 parser.startNextRequest()
                 headSeen = nil
                 if dropsConsumedBytes {
@@ -151,6 +155,25 @@ enum HTTPParserHarness {
     }
 
     private static let guardByte: UInt8 = 0xA5
+
+    /// Removes chunked framing the simplest way, as an oracle for the parser's in-place decoding;
+    /// `encoded` is a body the parser accepted, so its framing is known to be well-formed.
+    static func dechunk(_ encoded: UnsafeRawBufferPointer) -> [UInt8] {
+        var decoded: [UInt8] = []
+        var index = 0
+        while true {
+            var size = 0
+            while let digit = Character(Unicode.Scalar(encoded[index])).hexDigitValue {
+                size = size * 16 + digit
+                index += 1
+            }
+            while encoded[index] != UInt8(ascii: "\n") { index += 1 }
+            index += 1
+            if size == 0 { return decoded }
+            decoded += encoded[index..<(index + size)]
+            index += size + 2
+        }
+    }
 
     private static func checkHead(_ parser: HTTPRequestParser, count: Int) {
         let head = parser.head

@@ -89,7 +89,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// The bytes the buffer must hold to finish the current request, when that is known: the end
     /// of the head plus Content-Length once the head is parsed. Nil before the head and for chunked
-    /// bodies, whose length is unknown until the last chunk.
+    /// bodies, whose length is unknown until the last chunk; a buffer that may grow to
+    /// ``HTTPLimits/maxRequestBytes`` past ``consumedBytes`` always has room for them.
     public var requiredCapacity: Int? {
         switch state {
         case .headParsed, .contentLengthBody, .complete:
@@ -101,6 +102,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// The number of leading bytes that belong to finished requests and may be dropped.
     ///
+    /// It grows when ``startNextRequest()`` is called, never while a request is being parsed, so
+    /// the current request's head and body stay where they are until the caller moves on.
     /// After moving `buffer[consumedBytes..<count]` to the front of the buffer, call
     /// ``rebase(by:)`` with the same number so every offset follows.
     public var consumedBytes: Int {
