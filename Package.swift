@@ -86,5 +86,24 @@ if benchmarksEnabled {
             path: "Benchmarks/CryptoBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RequestPathBenchmarks",
+            dependencies: [
+                "FastReceiver",
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/RequestPathBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "RequestPathProfile",
+            dependencies: ["FastReceiver"],
+            path: "Benchmarks/RequestPathProfile"
+        ),
+        .executableTarget(
+            name: "JournalThroughput",
+            dependencies: ["FastReceiver"],
+            path: "Benchmarks/JournalThroughput"
+        ),
     ]
 }

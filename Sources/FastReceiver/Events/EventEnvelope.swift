@@ -15,6 +15,25 @@ public struct EventEnvelope: Sendable, Equatable {
 
     public init() {}
 
+    /// The `eventId` of a body, as cheaply as possible: DT writes `{"event":{"eventId":"…"` first,
+    /// so that prefix is matched directly and only other layouts pay for a full `read`.
+    /// - Returns: the id's range (its JSON string contents as written), or nil when there is none.
+    public static func eventID(in body: UnsafeRawBufferPointer) -> Range<Int>? {
+        let prefix: StaticString = #"{"event":{"eventId":""#
+        let prefixCount = prefix.utf8CodeUnitCount
+        if body.count > prefixCount,
+           UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefixCount).elementsEqual(body[..<prefixCount]) {
+            var index = prefixCount
+            while index < body.count {
+                let byte = body[index]
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { break }  // unusual: let the full reader decide
+                if byte == UInt8(ascii: "\"") { return prefixCount..<index }
+                index += 1
+            }
+        }
+        return read(body)?.eventID
+    }
+
     /// Reads the envelope of `body`.
     /// - Returns: nil when the body is not a JSON object with an `event` object in it.
     public static func read(_ body: UnsafeRawBufferPointer) -> EventEnvelope? {

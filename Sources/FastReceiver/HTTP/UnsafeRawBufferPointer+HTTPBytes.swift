@@ -1,3 +1,5 @@
+import Glibc
+
 extension UnsafeRawBufferPointer {
     /// Whether `range` holds `lowercaseLiteral`, compared ASCII case-insensitively.
     ///
@@ -49,13 +51,11 @@ extension UnsafeRawBufferPointer {
         return lower..<upper
     }
 
-    /// The first index in `start..<end` holding `byte`, or nil.
+    /// The first index in `start..<end` holding `byte`, or nil (`memchr`, which scans a word or
+    /// more at a time).
     func firstIndex(of byte: UInt8, from start: Int, to end: Int) -> Int? {
-        var index = start
-        while index < end {
-            if self[index] == byte { return index }
-            index += 1
-        }
-        return nil
+        guard start < end, let base = baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(byte), end - start) else { return nil }
+        return UnsafeRawPointer(found) - base
     }
 }

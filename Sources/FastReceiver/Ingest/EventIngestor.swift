@@ -106,10 +106,9 @@ public final class EventIngestor: RequestHandler {
 
     /// Dedupes and journals a verified event.
     private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome {
-        let envelope = EventEnvelope.read(body)
         var eventID = UnsafeRawBufferPointer(start: nil, count: 0)
         var key: EventKey?
-        if let range = envelope?.eventID, range.count > 0, range.count <= JournalRecord.maxEventIDBytes {
+        if let range = EventEnvelope.eventID(in: body), range.count > 0, range.count <= JournalRecord.maxEventIDBytes {
             eventID = UnsafeRawBufferPointer(rebasing: body[range])
             key = EventKey(eventID)
         }

@@ -50,8 +50,12 @@ public final class WorkerJournal: @unchecked Sendable {
     private var pending: UnsafeMutableRawBufferPointer
     private var pendingCount = 0
     private var pendingKeys: [(EventKey, UInt64)] = []
+    /// The keys of the batch being written (swapped with `pendingKeys`, so neither reallocates).
+    private var writingKeys: [(EventKey, UInt64)] = []
     private var pendingLast: UInt64 = 0
     private var isStopping = false
+    /// The sync thread is waiting for records: only then does an append need to signal it.
+    private var isSyncIdle = false
     private var failedRanges: [ClosedRange<UInt64>] = []
     // Owned by the sync thread:
     private var writing: UnsafeMutableRawBufferPointer
@@ -84,6 +88,7 @@ public final class WorkerJournal: @unchecked Sendable {
         pending = .allocate(byteCount: settings.batchBytes, alignment: 8)
         writing = .allocate(byteCount: settings.batchBytes, alignment: 8)
         pendingKeys.reserveCapacity(4096)
+        writingKeys.reserveCapacity(4096)
         let error = openSegment()
         guard error == 0 else {
             pending.deallocate()
@@ -120,7 +125,7 @@ public final class WorkerJournal: @unchecked Sendable {
         nextSequence += 1
         pendingLast = sequence
         if let key { pendingKeys.append((key, sequence)) }
-        condition.signal()
+        if isSyncIdle { condition.signal() }
         return .success(DurabilityTicket(worker: worker, sequence: sequence))
     }
 
@@ -154,21 +159,22 @@ public final class WorkerJournal: @unchecked Sendable {
     private func syncLoop() {
         while true {
             condition.lock()
-            while pendingCount == 0 && !isStopping {
+            if pendingCount == 0 && !isStopping {
+                isSyncIdle = true
                 _ = condition.wait(until: Date().addingTimeInterval(isHealthy ? 1 : 0.5))
-                if pendingCount == 0 { break }
+                isSyncIdle = false
             }
             let stopping = isStopping && pendingCount == 0
             swap(&pending, &writing)
             let count = pendingCount
             let last = pendingLast
-            let keys = pendingKeys
+            swap(&pendingKeys, &writingKeys)
             pendingCount = 0
             pendingKeys.removeAll(keepingCapacity: true)
             condition.unlock()
 
             if count > 0 {
-                commit(UnsafeRawBufferPointer(rebasing: writing[..<count]), through: last, keys: keys)
+                commit(UnsafeRawBufferPointer(rebasing: writing[..<count]), through: last, keys: writingKeys)
             } else {
                 idleMaintenance()
             }

@@ -14,6 +14,11 @@ public enum Base64URL {
     ///   `output` is too small.
     public static func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Int? {
         guard let count = decodedCount(input.count), count <= output.count else { return nil }
+        return table.withUnsafeBufferPointer { decode(input, into: output, table: $0) }
+    }
+
+    private static func decode(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                               table: UnsafeBufferPointer<UInt8>) -> Int? {
         var written = 0
         var index = 0
         let fullGroups = input.count / 4 * 4

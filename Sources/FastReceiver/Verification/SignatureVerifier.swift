@@ -78,9 +78,10 @@ public final class SignatureVerifier {
     /// - Returns: the decoded claims (valid until the next call), or why the token is refused.
     func authenticate(_ token: UnsafeRawBufferPointer) -> Result<UnsafeRawBufferPointer, SignatureRejection> {
         guard token.count <= Self.maxTokenBytes else { return .failure(.signatureTooLong(limit: Self.maxTokenBytes)) }
-        guard let firstDot = token.firstIndex(of: UInt8(ascii: ".")),
-              let secondDot = token[(firstDot + 1)...].firstIndex(of: UInt8(ascii: ".")),
-              token[(secondDot + 1)...].firstIndex(of: UInt8(ascii: ".")) == nil,
+        let dot = UInt8(ascii: ".")
+        guard let firstDot = token.firstIndex(of: dot, from: 0, to: token.count),
+              let secondDot = token.firstIndex(of: dot, from: firstDot + 1, to: token.count),
+              token.firstIndex(of: dot, from: secondDot + 1, to: token.count) == nil,
               firstDot > 0, secondDot > firstDot + 1, secondDot + 1 < token.count
         else { return .failure(.malformedToken) }
         let headerSegment = UnsafeRawBufferPointer(rebasing: token[..<firstDot])
