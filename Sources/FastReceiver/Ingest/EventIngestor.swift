@@ -12,13 +12,18 @@ public final class EventIngestor: RequestHandler {
     private let journal: Journal
     private let workerJournal: WorkerJournal
     private let decoder: ContentDecoder
+    private let metrics: WorkerMetrics
+    private let registry: MetricsRegistry?
 
     /// - Parameters:
     ///   - worker: this worker's index (its journal).
     ///   - verifier: this worker's verifier.
     ///   - eventPath: the path DT posts to, e.g. "/".
     ///   - maxBodyBytes: the cap on a body after content decoding.
-    public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal) {
+    ///   - metrics: this worker's counters (the server counts into the same block).
+    ///   - registry: what `GET /metrics` renders; nil answers 404 there.
+    public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal,
+                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil) {
         self.worker = worker
         self.verifier = verifier
         self.eventPath = Array(eventPath.utf8)
@@ -26,9 +31,11 @@ public final class EventIngestor: RequestHandler {
         self.journal = journal
         self.workerJournal = journal.workers[worker]
         self.decoder = ContentDecoder(limit: maxBodyBytes)
+        self.metrics = metrics
+        self.registry = registry
     }
 
-    private enum Route { case events, health, readiness, unknown }
+    private enum Route { case events, health, readiness, metrics, unknown }
 
     private func route(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> Route {
         let path = UnsafeRawBufferPointer(rebasing: buffer[head.path])
@@ -36,6 +43,7 @@ public final class EventIngestor: RequestHandler {
         if path.elementsEqual(eventPath) || (path.isEmpty && eventPath == [UInt8(ascii: "/")]) { return .events }
         if path.elementsEqual("/healthz".utf8) { return .health }
         if path.elementsEqual("/readyz".utf8) { return .readiness }
+        if path.elementsEqual("/metrics".utf8), registry != nil { return .metrics }
         return .unknown
     }
 
@@ -64,7 +72,7 @@ public final class EventIngestor: RequestHandler {
                 return HTTPResponse(status: 415, body: .constant("Content-Encoding must be gzip, deflate or identity\n"))
             }
             return nil
-        case .health, .readiness:
+        case .health, .readiness, .metrics:
             guard head.method == .get || head.method == .head else {
                 return HTTPResponse(status: 405, body: .constant("use GET\n"), allow: "GET, HEAD")
             }
@@ -81,6 +89,10 @@ public final class EventIngestor: RequestHandler {
             return .respond(.ok)
         case .readiness:
             return .respond(status.isReady ? .ok : HTTPResponse(status: 503, body: .constant("not ready\n"), retryAfterSeconds: 1))
+        case .metrics:
+            var response = HTTPResponse(status: 200, body: .text(registry?.render() ?? ""))
+            response.contentType = MetricsRegistry.contentType
+            return .respond(response)
         case .unknown:
             return .respond(.notFound)
         case .events:
@@ -119,9 +131,12 @@ public final class EventIngestor: RequestHandler {
                 break
             case .duplicate(let first):
                 switch journal.state(of: first) {
-                case .durable: return .respond(.ok)
+                case .durable:
+                metrics.countDuplicate()
+                return .respond(.ok)
                 case .failed: return .respond(Self.storageUnavailable)
                 case .pending:
+                    metrics.countDuplicate()
                     if first.worker != worker { journal.noteCrossWorkerWait(1) }
                     return .await(first)
                 }
@@ -129,6 +144,7 @@ public final class EventIngestor: RequestHandler {
         }
         switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID, body: body, key: key) {
         case .success(let appended):
+            metrics.countAccepted()
             return .await(appended)
         case .failure(let failure):
             if let key { journal.dedupe.release(key, ticket: ticket) }
@@ -150,8 +166,11 @@ public final class EventIngestor: RequestHandler {
         if ticket.worker != worker { journal.noteCrossWorkerWait(-1) }
     }
 
+    /// A 401 for `reason`, counted. Called once per refused request: a request refused at its
+    /// head never reaches `respond`, and one that passed its head is not refused there again.
     private func unauthorized(_ reason: SignatureRejection) -> HTTPResponse {
-        HTTPResponse(status: 401, body: .text(reason.description + "\n"))
+        metrics.countRejection(reason)
+        return HTTPResponse(status: 401, body: .text(reason.description + "\n"))
     }
 
     private static let draining = HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)

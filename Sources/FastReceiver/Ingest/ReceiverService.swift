@@ -18,14 +18,18 @@ public enum ReceiverService {
         for note in journal.recovery.notes {
             FileHandle.standardError.write(Data("fast-receiver: journal recovery: \(note)\n".utf8))
         }
+        let budget = ConnectionBudget(limit: configuration.maxConnections)
+        let workerMetrics = (0..<configuration.threads).map { _ in WorkerMetrics() }
+        let registry = Self.registry(workers: workerMetrics, journal: journal, budget: budget, status: status)
         let server: HTTPServer<EventIngestor>
         do {
-            server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake) { worker in
+            server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake, budget: budget,
+                                    metrics: workerMetrics) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
                     eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
-                    status: status, journal: journal)
+                    status: status, journal: journal, metrics: workerMetrics[worker], registry: registry)
             }
         } catch {
             journal.close()
@@ -45,6 +49,16 @@ public enum ReceiverService {
                 continue
             }
         }
+    }
+
+    /// The metrics `/metrics` exposes: every worker's and journal's counters plus live gauges.
+    public static func registry(workers: [WorkerMetrics], journal: Journal, budget: ConnectionBudget, status: ServiceStatus) -> MetricsRegistry {
+        MetricsRegistry(workers: workers, journals: journal.metrics, gauges: [
+            .init(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
+            .init(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
+            .init(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
+            .init(name: "fast_receiver_ready", help: "1 while /readyz answers 200 (storage writable, not draining).") { status.isReady ? 1 : 0 },
+        ])
     }
 
     /// Creates the data directory if needed and checks it is writable.

@@ -61,6 +61,12 @@ public final class Journal: Sendable {
         workers = made
     }
 
+    /// Each worker journal's sync metrics.
+    public var metrics: [JournalMetrics] { workers.map(\.metrics) }
+
+    /// Segment files in the journal directory now.
+    public var segmentCount: Int { SegmentName.list(in: directory).count }
+
     /// Where the record behind `ticket` stands.
     public func state(of ticket: DurabilityTicket) -> WorkerJournal.RecordState {
         guard ticket.worker < workers.count else { return .durable }

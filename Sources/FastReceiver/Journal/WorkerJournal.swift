@@ -53,6 +53,9 @@ public final class WorkerJournal: @unchecked Sendable {
     /// The keys of the batch being written (swapped with `pendingKeys`, so neither reallocates).
     private var writingKeys: [(EventKey, UInt64)] = []
     private var pendingLast: UInt64 = 0
+    private var pendingRecords = 0
+    /// fdatasync latency and batch sizes, written by the sync thread only.
+    public let metrics = JournalMetrics()
     private var isStopping = false
     /// The sync thread is waiting for records: only then does an append need to signal it.
     private var isSyncIdle = false
@@ -124,6 +127,7 @@ public final class WorkerJournal: @unchecked Sendable {
         let sequence = nextSequence
         nextSequence += 1
         pendingLast = sequence
+        pendingRecords += 1
         if let key { pendingKeys.append((key, sequence)) }
         if isSyncIdle { condition.signal() }
         return .success(DurabilityTicket(worker: worker, sequence: sequence))
@@ -168,12 +172,15 @@ public final class WorkerJournal: @unchecked Sendable {
             swap(&pending, &writing)
             let count = pendingCount
             let last = pendingLast
+            let records = pendingRecords
             swap(&pendingKeys, &writingKeys)
             pendingCount = 0
+            pendingRecords = 0
             pendingKeys.removeAll(keepingCapacity: true)
             condition.unlock()
 
             if count > 0 {
+                metrics.batchSize.observe(Int64(records))
                 commit(UnsafeRawBufferPointer(rebasing: writing[..<count]), through: last, keys: writingKeys)
             } else {
                 idleMaintenance()
@@ -215,7 +222,9 @@ public final class WorkerJournal: @unchecked Sendable {
             return
         }
         if settings.durability == .fsync {
+            let started = MonotonicClock.microseconds()
             let syncError = io.dataSync(segmentDescriptor)
+            metrics.syncLatency.observe(Int64(MonotonicClock.microseconds() - started))
             if syncError != 0 {
                 // The kernel may have dropped the dirty pages: whether anything reached the disk
                 // is unknown, so nothing is acknowledged again until a restart recovers the segment.

@@ -33,6 +33,8 @@ final class Connection {
     var outputCount = 0
     var phase = Phase.idle
     var lastActivity = 0
+    /// When the current request's first byte arrived (monotonic microseconds).
+    var requestStartedAt = 0
     /// Close once the output is sent.
     var closeAfterFlush = false
     /// Output is waiting for the socket to accept more; reading is paused.

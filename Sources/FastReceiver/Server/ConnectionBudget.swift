@@ -2,11 +2,11 @@ import Synchronization
 
 /// The process-wide connection count, shared by all workers through one atomic: at the limit a
 /// worker stops accepting and new connections wait in the kernel's listen backlog.
-final class ConnectionBudget: Sendable {
-    let limit: Int
+public final class ConnectionBudget: Sendable {
+    public let limit: Int
     private let open = Atomic<Int>(0)
 
-    init(limit: Int) {
+    public init(limit: Int) {
         self.limit = limit
     }
 
@@ -24,5 +24,6 @@ final class ConnectionBudget: Sendable {
         open.wrappingSubtract(1, ordering: .relaxed)
     }
 
-    var current: Int { open.load(ordering: .relaxed) }
+    /// Connections open now, across all workers.
+    public var current: Int { open.load(ordering: .relaxed) }
 }

@@ -25,12 +25,13 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     ///   - makeHandler: called once per worker, on the calling thread, with the worker index.
     /// - Throws: `ConfigurationError` when the address cannot be used; `SystemError` otherwise.
     public init(configuration: ServerConfiguration, status: ServiceStatus = ServiceStatus(), wakeSignals: [WakeSignal]? = nil,
+                budget: ConnectionBudget? = nil, metrics: [WorkerMetrics]? = nil,
                 makeHandler: (Int) throws -> Handler) throws {
         self.configuration = configuration
         self.status = status
         _ = fr_raise_nofile_limit()
         try ListeningSocket.ensureAvailable(host: configuration.host, port: configuration.port)
-        let budget = ConnectionBudget(limit: configuration.maxConnections)
+        let budget = budget ?? ConnectionBudget(limit: configuration.maxConnections)
         let smallInput = max(32 * 1024, configuration.limits.maxHeaderBytes + 4096)
         let settings = Worker<Handler>.Settings(
             limits: configuration.limits,
@@ -40,7 +41,7 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
             maxPipelined: configuration.maxPipelinedRequests,
             shutdownGrace: configuration.shutdownGraceMilliseconds,
             smallInputBytes: smallInput,
-            outputBytes: 16 * 1024,
+            outputBytes: 64 * 1024,
             largeBuffers: 8
         )
         var port = configuration.port
@@ -51,7 +52,8 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
             let listener = try ListeningSocket.open(host: configuration.host, port: port, reusePort: true, backlog: configuration.listenBacklog)
             if port == 0 { port = ListeningSocket.localPort(listener) }
             do {
-                let worker = try Worker(index: index, listener: listener, wake: signals[index], settings: settings, handler: makeHandler(index),
+                let worker = try Worker(index: index, listener: listener, wake: signals[index],
+                                        metrics: metrics.map { $0[index] } ?? WorkerMetrics(), settings: settings, handler: makeHandler(index),
                                         budget: budget, status: status, maxConnections: configuration.maxConnections)
                 workers.append(worker)
             } catch {

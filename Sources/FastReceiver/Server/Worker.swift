@@ -54,7 +54,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private let tokens: UnsafeMutableBufferPointer<UInt64>
     private static var eventCapacity: Int { 256 }
 
-    init(index: Int, listener: Int32, wake: WakeSignal, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
+    private let metrics: WorkerMetrics
+    private var nowMicroseconds = 0
+
+    init(index: Int, listener: Int32, wake: WakeSignal, metrics: WorkerMetrics, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
         self.index = index
         self.listener = listener
         self.settings = settings
@@ -64,6 +67,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         epoll = fr_epoll_create()
         guard epoll >= 0 else { throw SystemError("epoll_create1") }
         self.wake = wake
+        self.metrics = metrics
         smallPool = try BufferPool(bufferSize: settings.smallInputBytes + settings.outputBytes, count: maxConnections)
         largePool = try BufferPool(bufferSize: settings.limits.maxRequestBytes, count: settings.largeBuffers)
         events = .allocate(capacity: Self.eventCapacity)
@@ -114,7 +118,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     private func tick() {
-        nowMilliseconds = MonotonicClock.milliseconds()
+        nowMicroseconds = MonotonicClock.microseconds()
+        nowMilliseconds = nowMicroseconds / 1000
         nowWallMilliseconds = UnixTime.nowMilliseconds()
     }
 
@@ -278,7 +283,11 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             connection.count = 0  // drained and discarded
             return
         }
-        if connection.phase == .idle { connection.phase = .head(since: nowMilliseconds) }
+        if connection.phase == .idle {
+            connection.phase = .head(since: nowMilliseconds)
+            connection.requestStartedAt = nowMicroseconds
+        }
+        metrics.countBytesReceived(received)
         connection.count += received
         process(connection)
     }
@@ -345,6 +354,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
                 if connection.closeAfterFlush { return .closing }
                 connection.parser.startNextRequest()
                 connection.phase = connection.parser.consumedBytes < connection.count ? .head(since: nowMilliseconds) : .idle
+                connection.requestStartedAt = nowMicroseconds
             case .error(let error):
                 respond(connection, .refusal(error), forceClose: true)
                 return .closing
@@ -368,6 +378,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
         connection.outputCount = writer.count
         if !keepAlive { connection.closeAfterFlush = true }
+        metrics.countResponse(status: response.status)
+        metrics.latency.observe(Int64(nowMicroseconds - connection.requestStartedAt))
     }
 
     private func sendContinue(_ connection: Connection) {
@@ -492,6 +504,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             if !connection.closeAfterFlush {
                 connection.parser.startNextRequest()
                 connection.phase = connection.parser.consumedBytes < connection.count ? .head(since: nowMilliseconds) : .idle
+                connection.requestStartedAt = nowMicroseconds
             }
             if connection.isReadPaused { resumeReading(connection) }
             process(connection)

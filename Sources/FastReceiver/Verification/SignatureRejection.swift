@@ -29,6 +29,40 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
     case malformedChecksum(ChecksumClaim)
     case checksumMismatch(ChecksumClaim)
 
+    /// Every `label`, in `labelIndex` order.
+    public static let labels = [
+        "missing_signature", "repeated_signature", "signature_too_long", "malformed_token", "invalid_encoding",
+        "malformed_header", "unsupported_algorithm", "critical_extension", "wrong_signature_length",
+        "signature_mismatch", "malformed_claims", "duplicate_claim", "missing_exp", "exp_not_numeric", "expired",
+        "iat_not_numeric", "iat_in_future", "missing_checksum", "malformed_checksum", "checksum_mismatch",
+    ]
+
+    /// This reason's position in `labels` (for per-reason counters without a dictionary).
+    public var labelIndex: Int {
+        switch self {
+        case .missingSignature: 0
+        case .repeatedSignature: 1
+        case .signatureTooLong: 2
+        case .malformedToken: 3
+        case .invalidEncoding: 4
+        case .malformedHeader: 5
+        case .unsupportedAlgorithm: 6
+        case .criticalExtension: 7
+        case .wrongSignatureLength: 8
+        case .signatureMismatch: 9
+        case .malformedClaims: 10
+        case .duplicateClaim: 11
+        case .missingExpiry: 12
+        case .expiryNotNumeric: 13
+        case .expired: 14
+        case .issuedAtNotNumeric: 15
+        case .issuedInFuture: 16
+        case .missingChecksum: 17
+        case .malformedChecksum: 18
+        case .checksumMismatch: 19
+        }
+    }
+
     /// A stable snake_case name, e.g. for a `reason` metric label.
     public var label: String {
         switch self {

@@ -28,9 +28,13 @@ final class TestServer {
                                   io: io, status: status, wake: wake)
         self.journal = journal
         let config = configuration
-        server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake) { worker in
+        let budget = ConnectionBudget(limit: configuration.maxConnections)
+        let metrics = (0..<threads).map { _ in WorkerMetrics() }
+        let registry = ReceiverService.registry(workers: metrics, journal: journal, budget: budget, status: status)
+        server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake, budget: budget, metrics: metrics) { worker in
             EventIngestor(worker: worker, verifier: try SignatureVerifier(secrets: config.secrets, clockSkew: config.clockSkew),
-                          eventPath: config.eventPath, maxBodyBytes: config.limits.maxBodyBytes, status: status, journal: journal)
+                          eventPath: config.eventPath, maxBodyBytes: config.limits.maxBodyBytes, status: status, journal: journal,
+                          metrics: metrics[worker], registry: registry)
         }
         server.start()
     }

@@ -1,0 +1,97 @@
+/// Everything `/metrics` reports, rendered in the Prometheus text exposition format 0.0.4.
+///
+/// Holds each worker's and each journal's counter blocks (summed on scrape) and gauges read at
+/// scrape time. Rendering allocates; counting never does.
+public final class MetricsRegistry: Sendable {
+    /// A value read when scraped.
+    public struct Gauge: Sendable {
+        public let name: String
+        public let help: String
+        public let read: @Sendable () -> Double
+
+        public init(name: String, help: String, read: @escaping @Sendable () -> Double) {
+            self.name = name
+            self.help = help
+            self.read = read
+        }
+    }
+
+    public let workers: [WorkerMetrics]
+    public let journals: [JournalMetrics]
+    public let gauges: [Gauge]
+
+    public init(workers: [WorkerMetrics], journals: [JournalMetrics], gauges: [Gauge]) {
+        self.workers = workers
+        self.journals = journals
+        self.gauges = gauges
+    }
+
+    public static let contentType: StaticString = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// The exposition text.
+    public func render() -> String {
+        var out = ""
+        out += "# HELP fast_receiver_http_responses_total HTTP responses sent, by status code.\n"
+        out += "# TYPE fast_receiver_http_responses_total counter\n"
+        for (position, status) in WorkerMetrics.statuses.enumerated() {
+            out += "fast_receiver_http_responses_total{code=\"\(status)\"} \(workers.reduce(0) { $0 + $1.responses(at: position) })\n"
+        }
+        out += "fast_receiver_http_responses_total{code=\"other\"} \(workers.reduce(0) { $0 + $1.responses(at: WorkerMetrics.statuses.count) })\n"
+
+        out += "# HELP fast_receiver_events_total Verified events, by outcome: stored, or a duplicate of one already stored.\n"
+        out += "# TYPE fast_receiver_events_total counter\n"
+        out += "fast_receiver_events_total{outcome=\"accepted\"} \(workers.reduce(0) { $0 + $1.accepted })\n"
+        out += "fast_receiver_events_total{outcome=\"duplicate\"} \(workers.reduce(0) { $0 + $1.duplicates })\n"
+
+        out += "# HELP fast_receiver_events_rejected_total Requests refused with 401, by reason.\n"
+        out += "# TYPE fast_receiver_events_rejected_total counter\n"
+        for (position, label) in SignatureRejection.labels.enumerated() {
+            out += "fast_receiver_events_rejected_total{reason=\"\(label)\"} \(workers.reduce(0) { $0 + $1.rejections(at: position) })\n"
+        }
+
+        out += "# HELP fast_receiver_received_bytes_total Bytes read from clients.\n"
+        out += "# TYPE fast_receiver_received_bytes_total counter\n"
+        out += "fast_receiver_received_bytes_total \(workers.reduce(0) { $0 + $1.bytesReceived })\n"
+
+        for gauge in gauges {
+            out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(Self.format(gauge.read()))\n"
+        }
+
+        histogram(&out, name: "fast_receiver_request_duration_seconds",
+                  help: "Time from a request's first byte to its answer, including waiting for storage.",
+                  parts: workers.map(\.latency), scale: 1e-6)
+        histogram(&out, name: "fast_receiver_journal_fsync_duration_seconds", help: "Duration of each group commit's fdatasync.",
+                  parts: journals.map(\.syncLatency), scale: 1e-6)
+        histogram(&out, name: "fast_receiver_journal_batch_records", help: "Records per group commit (one write and one fdatasync).",
+                  parts: journals.map(\.batchSize), scale: 1)
+        return out
+    }
+
+    private func histogram(_ out: inout String, name: String, help: String, parts: [FixedHistogram], scale: Double) {
+        guard let bounds = parts.first?.bounds else { return }
+        var buckets = [Int64](repeating: 0, count: bounds.count + 1)
+        var count: Int64 = 0
+        var sum: Int64 = 0
+        for part in parts {
+            let snapshot = part.snapshot()
+            for index in buckets.indices { buckets[index] += snapshot.buckets[index] }
+            count += snapshot.count
+            sum += snapshot.sum
+        }
+        out += "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
+        var cumulative: Int64 = 0
+        for (index, bound) in bounds.enumerated() {
+            cumulative += buckets[index]
+            out += "\(name)_bucket{le=\"\(Self.format(Double(bound) * scale))\"} \(cumulative)\n"
+        }
+        cumulative += buckets[bounds.count]
+        out += "\(name)_bucket{le=\"+Inf\"} \(cumulative)\n"
+        out += "\(name)_sum \(Self.format(Double(sum) * scale))\n"
+        out += "\(name)_count \(count)\n"
+    }
+
+    private static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+}
