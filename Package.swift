@@ -19,6 +19,7 @@ var package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -34,13 +35,14 @@ var package = Package(
         .target(name: "CLinux"),
         .target(
             name: "FastReceiver",
-            dependencies: ["COpenSSL", "CZlib", "CLinux"]
+            dependencies: ["COpenSSL", "CZlib", "CLinux", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FastReceiver
 import Foundation
+import Logging
 
 /// `fast-receiver serve`: the ingestion server (also what runs with no subcommand).
 struct ServeCommand: ParsableCommand {
@@ -52,6 +53,10 @@ struct ServeCommand: ParsableCommand {
     var segmentBytes: Int?
     @Option(help: ArgumentHelp("Rotate a journal segment after this many seconds [FAST_RECEIVER_SEGMENT_AGE]. Default 3600.", valueName: "seconds"))
     var segmentAge: Double?
+    @Option(help: ArgumentHelp("Log lines as text or json [FAST_RECEIVER_LOG_FORMAT]. Default text.", valueName: "format"))
+    var logFormat: String?
+    @Option(help: ArgumentHelp("Lowest level logged: trace, debug, info, notice, warning, error, critical [FAST_RECEIVER_LOG_LEVEL]. Default info.", valueName: "level"))
+    var logLevel: String?
     @Option(help: ArgumentHelp("Event ids remembered for dedupe [FAST_RECEIVER_DEDUPE_CAPACITY]. Default 1000000.", valueName: "n"))
     var dedupeCapacity: Int?
     @Option(help: ArgumentHelp("Seconds an event id is remembered for dedupe [FAST_RECEIVER_DEDUPE_WINDOW]. Default 86400.", valueName: "seconds"))
@@ -80,9 +85,12 @@ struct ServeCommand: ParsableCommand {
         options.segmentAge = segmentAge
         options.dedupeCapacity = dedupeCapacity
         options.dedupeWindow = dedupeWindow
+        options.logFormat = logFormat
+        options.logLevel = logLevel
         do {
             let configuration = try options.resolve()
-            try ReceiverService.run(configuration: configuration)
+            configuration.logFormat.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
+            try ReceiverService.run(configuration: configuration, logger: Logger(label: "fast-receiver"))
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
             throw ExitCode(2)

@@ -24,6 +24,8 @@ public struct ServeOptions: Sendable {
     public var segmentAge: Double?
     public var dedupeCapacity: Int?
     public var dedupeWindow: Int?
+    public var logFormat: String?
+    public var logLevel: String?
 
     public init() {}
 
@@ -50,6 +52,8 @@ public struct ServeOptions: Sendable {
         public static let segmentAge = "FAST_RECEIVER_SEGMENT_AGE"
         public static let dedupeCapacity = "FAST_RECEIVER_DEDUPE_CAPACITY"
         public static let dedupeWindow = "FAST_RECEIVER_DEDUPE_WINDOW"
+        public static let logFormat = "FAST_RECEIVER_LOG_FORMAT"
+        public static let logLevel = "FAST_RECEIVER_LOG_LEVEL"
     }
 
     /// Builds the configuration.
@@ -84,6 +88,17 @@ public struct ServeOptions: Sendable {
         configuration.maxConnections = try reader.integer(maxConnections, Variable.maxConnections, flag: "--max-connections", range: 1...1_000_000) ?? configuration.maxConnections
         configuration.maxPipelinedRequests = try reader.integer(maxPipelined, Variable.maxPipelined, flag: "--max-pipelined", range: 1...1024) ?? configuration.maxPipelinedRequests
         configuration.shutdownGraceMilliseconds = try reader.milliseconds(shutdownGrace, Variable.shutdownGrace, flag: "--shutdown-grace", range: 0...3600) ?? configuration.shutdownGraceMilliseconds
+        let formatText = reader.string(logFormat, Variable.logFormat) ?? "text"
+        guard let format = LogFormat(rawValue: formatText) else {
+            throw ConfigurationError("--log-format must be text or json; got \(formatText).")
+        }
+        configuration.logFormat = format
+        let levelText = reader.string(logLevel, Variable.logLevel) ?? "info"
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        guard levels.contains(levelText) else {
+            throw ConfigurationError("--log-level must be one of \(levels.joined(separator: ", ")); got \(levelText).")
+        }
+        configuration.logLevel = levelText
         let secretFileValue = reader.string(secretFile, Variable.secretFile)
         configuration.secretSource = SecretSource(secretFile: secretFileValue, environment: environment)
         configuration.secrets = try configuration.secretSource.load()

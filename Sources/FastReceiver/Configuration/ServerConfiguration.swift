@@ -39,10 +39,31 @@ public struct ServerConfiguration: Sendable {
     public var dedupeCapacity = 1_000_000
     /// Seconds an event id is remembered. Default 86 400 (24 h).
     public var dedupeWindowSeconds: Int64 = 86_400
+    /// How logs are written. Default text.
+    public var logFormat = LogFormat.text
+    /// The lowest level logged. Default info (refusals, start-up, shutdown; nothing per accepted event).
+    public var logLevel = "info"
     /// Pending connections the kernel queues per listener. Default 4096.
     public var listenBacklog = 4096
 
     public init() {}
+
+    /// The settings as a log line's metadata: everything except secrets, which are counted.
+    public var summary: [String: String] {
+        [
+            "host": host, "port": "\(port)", "path": eventPath, "threads": "\(threads)", "data_dir": dataDirectory,
+            "durability": journal.durability.rawValue, "segment_bytes": "\(journal.segmentMaxBytes)",
+            "segment_age_s": "\(journal.segmentMaxAgeMilliseconds / 1000)",
+            "dedupe_capacity": "\(dedupeCapacity)", "dedupe_window_s": "\(dedupeWindowSeconds)",
+            "max_header_bytes": "\(limits.maxHeaderBytes)", "max_header_count": "\(limits.maxHeaderCount)",
+            "max_body_bytes": "\(limits.maxBodyBytes)", "header_timeout_ms": "\(headerTimeoutMilliseconds)",
+            "body_timeout_ms": "\(bodyTimeoutMilliseconds)", "idle_timeout_ms": "\(idleTimeoutMilliseconds)",
+            "max_connections": "\(maxConnections)", "max_pipelined": "\(maxPipelinedRequests)",
+            "shutdown_grace_ms": "\(shutdownGraceMilliseconds)", "clock_skew_s": "\(clockSkew)",
+            "secrets": "\(secrets.count) configured (redacted)", "secret_file": secretSource.secretFile ?? "-",
+            "log_format": logFormat.rawValue, "log_level": logLevel,
+        ]
+    }
 }
 
 import CLinux

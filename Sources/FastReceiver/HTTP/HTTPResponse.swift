@@ -1,3 +1,5 @@
+import Foundation
+
 /// A response the server sends: a status, a short plain-text body and the few headers this
 /// service needs. Encoded straight into a connection's output buffer by `HTTPResponseWriter`.
 public struct HTTPResponse: Sendable {
@@ -51,6 +53,17 @@ public struct HTTPResponse: Sendable {
         case 505: "HTTP Version Not Supported"
         default: "Unknown"
         }
+    }
+
+    /// The body as one line of text, for logs.
+    public var reason: String {
+        let text: String
+        switch body {
+        case .constant(let constant): text = constant.description
+        case .text(let string): text = string
+        case .bytes: text = "(\(status))"
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The response for a request the parser refused.

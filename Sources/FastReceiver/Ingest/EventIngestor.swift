@@ -6,7 +6,9 @@
 /// event (same `eventId`) is answered 200 without being stored again, once its first copy is.
 public final class EventIngestor: RequestHandler {
     private let worker: Int
-    private let verifier: SignatureVerifier
+    private var verifier: SignatureVerifier
+    private let secrets: SecretStore?
+    private var secretsGeneration: Int
     private let eventPath: [UInt8]
     private let status: ServiceStatus
     private let journal: Journal
@@ -22,10 +24,13 @@ public final class EventIngestor: RequestHandler {
     ///   - maxBodyBytes: the cap on a body after content decoding.
     ///   - metrics: this worker's counters (the server counts into the same block).
     ///   - registry: what `GET /metrics` renders; nil answers 404 there.
+    ///   - secrets: when given, the verifier is rebuilt (same clock skew) whenever these are replaced.
     public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal,
-                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil) {
+                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil, secrets: SecretStore? = nil) {
         self.worker = worker
         self.verifier = verifier
+        self.secrets = secrets
+        self.secretsGeneration = secrets?.generation ?? 0
         self.eventPath = Array(eventPath.utf8)
         self.status = status
         self.journal = journal
@@ -110,10 +115,20 @@ public final class EventIngestor: RequestHandler {
         }
         guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return .respond(unauthorized(.missingSignature)) }
         let now = nowMilliseconds / 1000
+        refreshSecrets()
         if case .rejected(let reason) = verifier.verify(.single(UnsafeRawBufferPointer(rebasing: buffer[value])), body: body, now: now) {
             return .respond(unauthorized(reason))
         }
         return store(body, receivedAtMilliseconds: nowMilliseconds)
+    }
+
+    /// Picks up replaced secrets (SIGHUP) by rebuilding this worker's verifier.
+    private func refreshSecrets() {
+        guard let secrets, secrets.generation != secretsGeneration else { return }
+        secretsGeneration = secrets.generation
+        if let rebuilt = try? SignatureVerifier(secrets: secrets.current, clockSkew: verifier.clockSkew) {
+            verifier = rebuilt
+        }
     }
 
     /// Dedupes and journals a verified event.

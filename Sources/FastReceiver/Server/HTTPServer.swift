@@ -1,6 +1,7 @@
 import CLinux
 import Foundation
 import Glibc
+import Logging
 
 /// The ingestion server: one listener, epoll loop and thread per worker, a signal thread that
 /// turns SIGTERM/SIGINT into a graceful drain.
@@ -25,7 +26,7 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     ///   - makeHandler: called once per worker, on the calling thread, with the worker index.
     /// - Throws: `ConfigurationError` when the address cannot be used; `SystemError` otherwise.
     public init(configuration: ServerConfiguration, status: ServiceStatus = ServiceStatus(), wakeSignals: [WakeSignal]? = nil,
-                budget: ConnectionBudget? = nil, metrics: [WorkerMetrics]? = nil,
+                budget: ConnectionBudget? = nil, metrics: [WorkerMetrics]? = nil, logger: Logger = Logger(label: "fast-receiver"),
                 makeHandler: (Int) throws -> Handler) throws {
         self.configuration = configuration
         self.status = status
@@ -42,7 +43,8 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
             shutdownGrace: configuration.shutdownGraceMilliseconds,
             smallInputBytes: smallInput,
             outputBytes: 64 * 1024,
-            largeBuffers: 8
+            largeBuffers: 8,
+            logger: logger
         )
         var port = configuration.port
         let threads = max(configuration.threads, 1)

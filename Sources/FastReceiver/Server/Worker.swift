@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import Logging
 import Synchronization
 
 /// One worker thread: its own `SO_REUSEPORT` listener, its own epoll loop, its own connections
@@ -21,6 +22,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         /// Output bytes per connection: room for a burst of pipelined answers.
         var outputBytes: Int
         var largeBuffers: Int
+        /// Where refused requests are logged (rate-limited).
+        var logger: Logger
     }
 
     private static var listenerToken: UInt64 { .max }
@@ -56,6 +59,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     private let metrics: WorkerMetrics
     private var nowMicroseconds = 0
+    private var refusals: RefusalLog
 
     init(index: Int, listener: Int32, wake: WakeSignal, metrics: WorkerMetrics, settings: Settings, handler: Handler, budget: ConnectionBudget, status: ServiceStatus, maxConnections: Int) throws {
         self.index = index
@@ -68,6 +72,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         guard epoll >= 0 else { throw SystemError("epoll_create1") }
         self.wake = wake
         self.metrics = metrics
+        self.refusals = RefusalLog(logger: settings.logger)
         smallPool = try BufferPool(bufferSize: settings.smallInputBytes + settings.outputBytes, count: maxConnections)
         largePool = try BufferPool(bufferSize: settings.limits.maxRequestBytes, count: settings.largeBuffers)
         events = .allocate(capacity: Self.eventCapacity)
@@ -380,6 +385,9 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         if !keepAlive { connection.closeAfterFlush = true }
         metrics.countResponse(status: response.status)
         metrics.latency.observe(Int64(nowMicroseconds - connection.requestStartedAt))
+        if response.status >= 400, refusals.admit(nowSeconds: Int(nowWallMilliseconds / 1000)) {
+            refusals.log(status: response.status, reason: response.reason, peer: PeerAddress.describe(connection.descriptor))
+        }
     }
 
     private func sendContinue(_ connection: Connection) {
