@@ -51,10 +51,6 @@ struct HealthcheckCommand: ParsableCommand {
         return "http://\(host):\(port)/healthz"
     }
 
-    private static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(value)
-    }
-
     /// GETs `url` once.
     /// - Returns: nil on a 2xx answer, else one sentence saying what went wrong.
     static func check(url: String, timeout: Double) -> String? {
@@ -82,9 +78,14 @@ struct HealthcheckCommand: ParsableCommand {
             return "GET \(url) failed: \(error)"
         }
         guard (200..<300).contains(response.status) else {
-            let reason = response.bodyText.split(whereSeparator: \.isNewline).first.map { ": \($0)" } ?? ""
+            // The first line of the answer, which for FastReceiver says why (e.g. "not ready").
+            let reason = response.bodyText.split(whereSeparator: \.isNewline).first.map { ": \($0.prefix(200))" } ?? ""
             return "GET \(url) answered \(response.status)\(reason)."
         }
         return nil
+    }
+
+    private static func seconds(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
     }
 }
