@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import Synchronization
 
 /// One worker's journal: its active segment and its group commit.
@@ -76,6 +77,7 @@ public final class WorkerJournal: @unchecked Sendable {
     /// After an fdatasync error nothing is acknowledged again until restart.
     private let syncFailed = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
+    private let logger = Logger(label: "fast-receiver")
 
     init(worker: Int, directory: String, io: JournalFileIO, settings: Settings, status: ServiceStatus,
          dedupe: DedupeIndex?, compressor: SegmentCompressor?, firstSegmentSequence: Int, onResolved: @escaping @Sendable () -> Void) throws {
@@ -208,7 +210,7 @@ public final class WorkerJournal: @unchecked Sendable {
            segmentBytes + batch.count > settings.segmentMaxBytes || MonotonicClock.milliseconds() - segmentOpenedAt > settings.segmentMaxAgeMilliseconds {
             let error = rotate()
             if error != 0 {
-                becomeUnhealthy()
+                becomeUnhealthy("creating a segment", errno: error)
                 resolve(through: last, failed: true, keys: keys)
                 return
             }
@@ -217,7 +219,7 @@ public final class WorkerJournal: @unchecked Sendable {
         if writeError != 0 {
             // Take back whatever part of the batch reached the file: it was never acknowledged.
             _ = io.truncate(segmentDescriptor, to: segmentBytes)
-            becomeUnhealthy()
+            becomeUnhealthy("write", errno: writeError)
             resolve(through: last, failed: true, keys: keys)
             return
         }
@@ -229,7 +231,7 @@ public final class WorkerJournal: @unchecked Sendable {
                 // The kernel may have dropped the dirty pages: whether anything reached the disk
                 // is unknown, so nothing is acknowledged again until a restart recovers the segment.
                 syncFailed.store(true, ordering: .relaxed)
-                becomeUnhealthy()
+                becomeUnhealthy("fdatasync", errno: syncError)
                 resolve(through: last, failed: true, keys: keys)
                 return
             }
@@ -253,11 +255,16 @@ public final class WorkerJournal: @unchecked Sendable {
         onResolved()
     }
 
-    private func becomeUnhealthy() {
+    private func becomeUnhealthy(_ operation: String, errno error: Int32) {
         guard isHealthy else { return }
         isHealthy = false
         failed.store(true, ordering: .relaxed)
         status.storageFailed()
+        let permanent = syncFailed.load(ordering: .relaxed)
+        logger.error("journal stopped storing events: answering 503 and /readyz 503", metadata: [
+            "worker": "\(worker)", "operation": "\(operation)", "error": "\(SystemError(operation, errno: error))",
+            "recovery": "\(permanent ? "restart the process once the disk is healthy (a failed fdatasync is never retried)" : "automatic once a new segment can be written")",
+        ])
     }
 
     /// While unhealthy, try to start a fresh segment: success means the disk takes writes again.
@@ -269,11 +276,13 @@ public final class WorkerJournal: @unchecked Sendable {
                 isHealthy = true
                 failed.store(false, ordering: .relaxed)
                 status.storageRecovered()
+                logger.notice("journal storing events again", metadata: ["worker": "\(worker)"])
             }
             return
         }
         if segmentBytes > SegmentHeader.bytes, MonotonicClock.milliseconds() - segmentOpenedAt > settings.segmentMaxAgeMilliseconds {
-            if rotate() != 0 { becomeUnhealthy() }
+            let error = rotate()
+            if error != 0 { becomeUnhealthy("creating a segment", errno: error) }
         }
     }
 
