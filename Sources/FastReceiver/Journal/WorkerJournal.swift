@@ -73,6 +73,8 @@ public final class WorkerJournal: @unchecked Sendable {
     private var nextSequence: UInt64 = 1
 
     private let resolvedThrough = Atomic<UInt64>(0)
+    /// Set once any batch has failed: until then `state(of:)` needs no lock.
+    private let hasFailures = Atomic<Bool>(false)
     private let failed = Atomic<Bool>(false)
     /// After an fdatasync error nothing is acknowledged again until restart.
     private let syncFailed = Atomic<Bool>(false)
@@ -143,6 +145,7 @@ public final class WorkerJournal: @unchecked Sendable {
         guard sequence <= resolvedThrough.load(ordering: .acquiring) else {
             return syncFailed.load(ordering: .relaxed) ? .failed : .pending
         }
+        guard hasFailures.load(ordering: .acquiring) else { return .durable }
         condition.lock()
         defer { condition.unlock() }
         return failedRanges.contains { $0.contains(sequence) } ? .failed : .durable
@@ -247,6 +250,7 @@ public final class WorkerJournal: @unchecked Sendable {
             failedRanges.append((resolvedThrough.load(ordering: .relaxed) + 1)...last)
             if failedRanges.count > 64 { failedRanges.removeFirst(failedRanges.count - 64) }
             condition.unlock()
+            hasFailures.store(true, ordering: .releasing)
             for (key, sequence) in keys {
                 dedupe?.release(key, ticket: DurabilityTicket(worker: worker, sequence: sequence))
             }

@@ -51,6 +51,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private var nowWallMilliseconds: Int64 = 0
     /// Connections whose answer waits for storage.
     private var waiting: [Int32] = []
+    /// The wake signal fired in this loop turn (a journal batch resolved, or a shutdown began).
+    private var storageProgressed = false
     private var drainDeadline: Int?
     private var lastSweep = 0
     private let events: UnsafeMutableBufferPointer<UInt32>
@@ -105,7 +107,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             for position in 0..<max(Int(count), 0) {
                 dispatch(token: tokens[position], events: events[position])
             }
-            if !waiting.isEmpty { resolveWaiting() }
+            // Storage rings the wake signal whenever a batch resolves: only then can a waiting
+            // answer have become ready.
+            if storageProgressed, !waiting.isEmpty { resolveWaiting() }
+            storageProgressed = false
             if nowMilliseconds - lastSweep >= 250 {
                 lastSweep = nowMilliseconds
                 sweep()
@@ -135,6 +140,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
         if token == Self.wakeToken {
             wake.drain()
+            storageProgressed = true
             return
         }
         let slot = Int(token & 0xFFFF_FFFF)
