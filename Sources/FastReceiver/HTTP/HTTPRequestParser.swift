@@ -376,8 +376,8 @@ public struct HTTPRequestParser: Sendable {
         }
         guard index > start else { throw .invalidFieldName }
         let value = bytes.trimmingWhitespace((index + 1)..<end)
-        for valueIndex in value where !bytes[valueIndex].isFieldValueCharacter {
-            throw unexpected(bytes[valueIndex], otherwise: .invalidFieldValue)
+        if let invalid = bytes.firstInvalidFieldValueByte(in: value) {
+            throw unexpected(bytes[invalid], otherwise: .invalidFieldValue)
         }
         return HTTPField(name: start..<index, value: value)
     }

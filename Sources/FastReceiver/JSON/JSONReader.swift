@@ -1,3 +1,5 @@
+import Glibc
+
 /// A small, strict JSON reader for the few objects on the request path (a JWT's header and
 /// claims, an event's envelope).
 ///
@@ -9,7 +11,8 @@ public struct JSONReader {
     /// How deep objects and arrays may nest (the top-level object is depth 1). Default 32.
     public var maxDepth: Int
 
-    private let bytes: UnsafeRawBufferPointer
+    /// The document being read.
+    public let bytes: UnsafeRawBufferPointer
     private var position = 0
 
     /// - Parameters:
@@ -86,7 +89,7 @@ public struct JSONReader {
         let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         if !hasEscapes {
             guard range.count == expected.count else { return false }
-            return UnsafeRawBufferPointer(rebasing: bytes[range]).elementsEqual(expected)
+            return range.isEmpty || memcmp(bytes.baseAddress! + range.lowerBound, expected.baseAddress!, range.count) == 0
         }
         return JSONStringBytes(bytes, range).elementsEqual(expected)
     }
@@ -273,6 +276,11 @@ public struct JSONReader {
         var hasEscapes = false
         while position < bytes.count {
             let byte = bytes[position]
+            // Plain printable ASCII is the common case: skip it without the full switch.
+            if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
+                position += 1
+                continue
+            }
             switch byte {
             case UInt8(ascii: "\""):
                 let contents = start..<position
@@ -333,7 +341,7 @@ public struct JSONReader {
     private func sameString(_ a: Range<Int>, _ aEscaped: Bool, _ b: Range<Int>, _ bEscaped: Bool) -> Bool {
         if !aEscaped && !bEscaped {
             guard a.count == b.count else { return false }
-            return UnsafeRawBufferPointer(rebasing: bytes[a]).elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[b]))
+            return a.isEmpty || memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, a.count) == 0
         }
         return JSONStringBytes(bytes, a).elementsEqual(JSONStringBytes(bytes, b))
     }

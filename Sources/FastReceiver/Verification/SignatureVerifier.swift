@@ -212,6 +212,13 @@ private struct ChecksumCheck {
     func check(reader: JSONReader, body: UnsafeRawBufferPointer) -> SignatureRejection? {
         let hexCount = context.algorithm == .sha256 ? 64 : 40
         guard member.kind == .string else { return .malformedChecksum(name) }
+        if !member.valueHasEscapes {
+            // The usual spelling: compare the claim's bytes where they are.
+            let hex = UnsafeRawBufferPointer(rebasing: reader.bytes[member.value])
+            guard hex.count == hexCount, hex.allSatisfy({ HexDigits.isLowercase($0) }) else { return .malformedChecksum(name) }
+            guard let digest = try? context.hash(body) else { return .checksumMismatch(name) }
+            return digest.matchesLowercaseHex(hex) ? nil : .checksumMismatch(name)
+        }
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &text) { raw in
             guard let count = reader.decodeString(member.value, into: raw), count == hexCount,
