@@ -29,7 +29,11 @@ let benchmarks: @Sendable () -> Void = {
         try RequestPool()
     }
 
-    Benchmark("Ingest.DT-request.600B") { (benchmark: Benchmark, pool: RequestPool) in
+    // Mallocs are counted process-wide, and the journal's sync thread runs beside the loop: once
+    // in a while it grows a batch buffer past a new high-water mark. Ten mallocs per 1,000
+    // requests of slack absorbs that; anything per request still fails the check.
+    Benchmark("Ingest.DT-request.600B", configuration: .init(thresholds: [.mallocCountTotal: .init(absolute: [.p90: 10])])) {
+        (benchmark: Benchmark, pool: RequestPool) in
         var parser = HTTPRequestParser(limits: HTTPLimits())
         for _ in benchmark.scaledIterations {
             let request = pool.next()
