@@ -35,16 +35,26 @@ struct JournalCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
             }
-            var printed: [String: Int] = [:]
+            // Per segment: records printed, and for a plain segment the byte offset reached.
+            var printed: [String: (records: Int, offset: Int)] = [:]
             let output = FileHandle.standardOutput
             while true {
                 for name in catalog.segments() {
-                    let already = printed[name.baseName] ?? 0
+                    var state = printed[name.baseName] ?? (0, 0)
                     var lines = ""
-                    let total = catalog.forEachRecord(in: name, skip: already) { record in
+                    if follow, !name.isCompressed,
+                       let offset = catalog.forEachNewRecord(in: name, from: state.offset, { record in
+                           lines += JournalCatalog.line(for: record) + "\n"
+                           state.records += 1
+                       }) {
+                        state.offset = offset
+                    } else if let total = catalog.forEachRecord(in: name, skip: state.records, { record in
                         lines += JournalCatalog.line(for: record) + "\n"
+                    }) {
+                        state.records = max(total, state.records)
+                        state.offset = Int.max  // read whole: nothing more will be appended
                     }
-                    if let total { printed[name.baseName] = max(total, already) }
+                    printed[name.baseName] = state
                     if !lines.isEmpty { output.write(Data(lines.utf8)) }
                 }
                 guard follow else { return }

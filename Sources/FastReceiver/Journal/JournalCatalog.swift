@@ -48,6 +48,25 @@ public struct JournalCatalog {
         }
     }
 
+    /// Reads the records of a plain (active or not yet compressed) segment that start at or after
+    /// byte `offset`, stopping before an incomplete record, for following a live journal without
+    /// re-reading what was already printed.
+    /// - Returns: the offset after the last whole record read, or nil when the file is gone.
+    public func forEachNewRecord(in name: SegmentName, from offset: Int, _ body: (JournalRecord) -> Void) -> Int? {
+        guard !name.isCompressed, let handle = FileHandle(forReadingAtPath: directory + "/" + name.description) else { return nil }
+        defer { try? handle.close() }
+        let start = max(offset, SegmentHeader.bytes)
+        guard (try? handle.seek(toOffset: UInt64(start))) != nil, let data = try? handle.readToEnd() else { return offset }
+        return data.withUnsafeBytes { raw in
+            var position = 0
+            while case .record(let payload, let next) = JournalRecord.scan(raw, at: position, maxPayload: JournalRecovery.maxPayload) {
+                body(JournalRecord.decode(payload: UnsafeRawBufferPointer(rebasing: raw[payload])))
+                position = next
+            }
+            return start + position
+        }
+    }
+
     /// The segments, in storage order.
     public func segments() -> [SegmentName] {
         SegmentName.list(in: directory)

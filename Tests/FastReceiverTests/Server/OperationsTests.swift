@@ -92,4 +92,21 @@ import Testing
             #expect(object["message"] is String)
         }
     }
+
+    @Test("journal cat --follow prints events as they are stored, each once")
+    func follow() throws {
+        let server = try TestServer()
+        #expect(try server.postValidEvent() == 200)
+        let follower = try ChildProcess(arguments: ["journal", "cat", "--follow", "--data-dir", server.dataDirectory],
+                                        environment: ShutdownTests.environment())
+        defer { follower.process.terminate() }
+        func lines() -> [Substring] { follower.standardOutput.split(separator: "\n") }
+        for _ in 0..<50 where lines().count < 1 { usleep(100_000) }
+        #expect(lines().count == 1)
+        for _ in 0..<4 { #expect(try server.postValidEvent() == 200) }
+        for _ in 0..<50 where lines().count < 5 { usleep(100_000) }
+        usleep(500_000)
+        #expect(lines().count == 5)
+        #expect(Set(lines()).count == 5)
+    }
 }
