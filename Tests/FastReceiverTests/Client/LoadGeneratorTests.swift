@@ -94,6 +94,25 @@ struct RecordedLatencies: LatencyRecorder {
         #expect(server.storedLines().isEmpty)
     }
 
+    @Test("fast-receiver send --json: exit 0 and all 2xx with the right secret; exit 1 and 401s with a wrong one")
+    func commandExitStatus() throws {
+        let server = try TestServer()
+        for (secret, status, key) in [(TestServer.secret, Int32(0), "200"), ("not-the-server-secret", Int32(1), "401")] {
+            var environment = ProcessInfo.processInfo.environment
+            environment["DT_SIGNATURE_SECRET"] = secret
+            let child = try ChildProcess(arguments: ["send", "--url", server.url, "--count", "30", "--concurrency", "4", "--json"],
+                                         environment: environment)
+            #expect(child.waitForExit(timeout: 60) == status, "\(child.standardError)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(child.standardOutput.utf8)) as? [String: Any])
+            #expect(summary["sent"] as? Int == 30)
+            #expect((summary["statuses"] as? [String: Int])?[key] == 30)
+            let latency = try #require(summary["latencyMicroseconds"] as? [String: Int])
+            let ordered = ["p50", "p90", "p99", "p999", "max"].compactMap { latency[$0] }
+            #expect(ordered.count == 5 && ordered == ordered.sorted() && ordered[0] > 0, "\(latency)")
+        }
+        #expect(server.storedLines().count == 30)
+    }
+
     @Test("No receiver listening: the run fails before its clock starts, saying why")
     func nothingListening() throws {
         // A bound socket that never listens refuses connections.
