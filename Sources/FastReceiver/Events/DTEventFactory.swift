@@ -23,6 +23,11 @@ public struct DTEventFactory: Sendable {
     /// A fresh event id in DT's style: 20 lower-case base32hex characters.
     public static func newEventID() -> String {
         var generator = SystemRandomNumberGenerator()
+        return newEventID(using: &generator)
+    }
+
+    /// A fresh event id drawn from `generator`.
+    static func newEventID(using generator: inout some RandomNumberGenerator) -> String {
         var bits = (generator.next() as UInt64, generator.next() as UInt64)
         return String(unsafeUninitializedCapacity: 20) { out in
             for index in 0..<20 {
@@ -57,30 +62,31 @@ public struct DTEventFactory: Sendable {
     }
 
     /// The JSON body of one event; `time` is its RFC 3339 timestamp.
-    static func body(type: EventType, eventID: String, projectID: String, device: Int, time: String) -> String {
+    static func body(type: EventType, eventID: String, projectID: String, device: Int, time: String,
+                     using random: inout some RandomNumberGenerator) -> String {
         let deviceID = "emu" + zeroPadded(device, width: 17)
         let data: String
         switch type {
         case .touch: data = #"{"touch":{"updateTime":"\#(time)"}}"#
         case .temperature:
-            let value = decimal(Int.random(in: 1800...2600), fractionDigits: 2)
+            let value = decimal(Int.random(in: 1800...2600, using: &random), fractionDigits: 2)
             data = #"{"temperature":{"value":\#(value),"updateTime":"\#(time)","samples":[{"value":\#(value),"sampleTime":"\#(time)"}],"isBackfilled":false}}"#
-        case .objectPresent: data = #"{"objectPresent":{"state":"\#(Bool.random() ? "PRESENT" : "NOT_PRESENT")","updateTime":"\#(time)"}}"#
+        case .objectPresent: data = #"{"objectPresent":{"state":"\#(Bool.random(using: &random) ? "PRESENT" : "NOT_PRESENT")","updateTime":"\#(time)"}}"#
         case .humidity:
-            data = #"{"humidity":{"temperature":\#(decimal(Int.random(in: 1800...2600), fractionDigits: 2)),"relativeHumidity":\#(decimal(Int.random(in: 200...700), fractionDigits: 1)),"updateTime":"\#(time)","samples":[]}}"#
-        case .objectPresentCount: data = #"{"objectPresentCount":{"total":\#(Int.random(in: 0...5000)),"updateTime":"\#(time)"}}"#
-        case .touchCount: data = #"{"touchCount":{"total":\#(Int.random(in: 0...5000)),"updateTime":"\#(time)"}}"#
+            data = #"{"humidity":{"temperature":\#(decimal(Int.random(in: 1800...2600, using: &random), fractionDigits: 2)),"relativeHumidity":\#(decimal(Int.random(in: 200...700, using: &random), fractionDigits: 1)),"updateTime":"\#(time)","samples":[]}}"#
+        case .objectPresentCount: data = #"{"objectPresentCount":{"total":\#(Int.random(in: 0...5000, using: &random)),"updateTime":"\#(time)"}}"#
+        case .touchCount: data = #"{"touchCount":{"total":\#(Int.random(in: 0...5000, using: &random)),"updateTime":"\#(time)"}}"#
         case .waterPresent: data = #"{"waterPresent":{"state":"NOT_PRESENT","updateTime":"\#(time)"}}"#
         case .networkStatus:
-            data = #"{"networkStatus":{"signalStrength":\#(Int.random(in: 0...100)),"rssi":-\#(Int.random(in: 40...100)),"updateTime":"\#(time)","cloudConnectors":[{"id":"bchonod7rihjtvdmd2vg","signalStrength":45,"rssi":-83}],"transmissionMode":"LOW_POWER_STANDARD_MODE"}}"#
-        case .batteryStatus: data = #"{"batteryStatus":{"percentage":\#(Int.random(in: 1...100)),"updateTime":"\#(time)"}}"#
+            data = #"{"networkStatus":{"signalStrength":\#(Int.random(in: 0...100, using: &random)),"rssi":-\#(Int.random(in: 40...100, using: &random)),"updateTime":"\#(time)","cloudConnectors":[{"id":"bchonod7rihjtvdmd2vg","signalStrength":45,"rssi":-83}],"transmissionMode":"LOW_POWER_STANDARD_MODE"}}"#
+        case .batteryStatus: data = #"{"batteryStatus":{"percentage":\#(Int.random(in: 1...100, using: &random)),"updateTime":"\#(time)"}}"#
         case .labelsChanged: data = #"{"added":{"room":"lab"},"modified":{"name":"sensor \#(device)"},"removed":["old"]}"#
         case .connectionStatus: data = #"{"connectionStatus":{"connection":"ETHERNET","available":["ETHERNET","CELLULAR"],"updateTime":"\#(time)"}}"#
-        case .co2: data = #"{"co2":{"ppm":\#(Int.random(in: 400...1500)),"updateTime":"\#(time)"}}"#
-        case .pressure: data = #"{"pressure":{"pascal":\#(Int.random(in: 98000...103000)),"updateTime":"\#(time)"}}"#
-        case .motion: data = #"{"motion":{"state":"\#(Bool.random() ? "MOTION_DETECTED" : "NO_MOTION_DETECTED")","updateTime":"\#(time)"}}"#
-        case .deskOccupancy: data = #"{"deskOccupancy":{"state":"\#(Bool.random() ? "OCCUPIED" : "NOT_OCCUPIED")","remarks":[],"updateTime":"\#(time)"}}"#
-        case .contact: data = #"{"contact":{"state":"\#(Bool.random() ? "OPEN" : "CLOSED")","updateTime":"\#(time)"}}"#
+        case .co2: data = #"{"co2":{"ppm":\#(Int.random(in: 400...1500, using: &random)),"updateTime":"\#(time)"}}"#
+        case .pressure: data = #"{"pressure":{"pascal":\#(Int.random(in: 98000...103000, using: &random)),"updateTime":"\#(time)"}}"#
+        case .motion: data = #"{"motion":{"state":"\#(Bool.random(using: &random) ? "MOTION_DETECTED" : "NO_MOTION_DETECTED")","updateTime":"\#(time)"}}"#
+        case .deskOccupancy: data = #"{"deskOccupancy":{"state":"\#(Bool.random(using: &random) ? "OCCUPIED" : "NOT_OCCUPIED")","remarks":[],"updateTime":"\#(time)"}}"#
+        case .contact: data = #"{"contact":{"state":"\#(Bool.random(using: &random) ? "OPEN" : "CLOSED")","updateTime":"\#(time)"}}"#
         }
         return #"{"event":{"eventId":"\#(eventID)","targetName":"projects/\#(projectID)/devices/\#(deviceID)","eventType":"\#(type.rawValue)","data":\#(data),"timestamp":"\#(time)"},"labels":{"name":"emulated \#(type.rawValue)"},"metadata":{"deviceId":"\#(deviceID)","projectId":"\#(projectID)","deviceType":"\#(type.rawValue)","productNumber":""}}"#
     }
