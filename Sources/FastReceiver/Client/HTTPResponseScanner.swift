@@ -97,33 +97,54 @@ public struct HTTPResponseScanner: Sendable {
         return nil
     }
 
-    /// Reads the status code and the three header fields that matter from a complete head.
+    /// Reads the status code and the three header fields that matter from a complete head,
+    /// without copying it.
     private static func parse(_ head: ArraySlice<UInt8>) throws(ScanError) -> (Response, contentLength: Int) {
-        var lines = head.split(separator: 10, omittingEmptySubsequences: true).map { $0.last == 13 ? $0.dropLast() : $0 }
-        guard !lines.isEmpty else { throw .malformedStatusLine }
-        let statusLine = Array(lines.removeFirst())
-        // "HTTP/1.x NNN", reason optional.
-        guard statusLine.count >= 12, statusLine.starts(with: Self.httpPrefix), statusLine[8] == UInt8(ascii: " "),
-              let status = Self.decimal(statusLine[9..<12]), statusLine.count == 12 || statusLine[12] == UInt8(ascii: " ")
-        else { throw .malformedStatusLine }
-        let isHTTP10 = statusLine[7] == UInt8(ascii: "0")
         var contentLength = 0
-        var connection: [UInt8] = []
-        for line in lines {
+        var closes = false
+        var keepAlive = false
+        var lineStart = head.startIndex
+        var isStatusLine = true
+        var isHTTP10 = false
+        var status = 0
+        while lineStart < head.endIndex {
+            var lineEnd = lineStart
+            while lineEnd < head.endIndex, head[lineEnd] != 10 { lineEnd += 1 }
+            let next = lineEnd + 1
+            if lineEnd > lineStart, head[lineEnd - 1] == 13 { lineEnd -= 1 }
+            let line = head[lineStart..<lineEnd]
+            lineStart = next
+            if isStatusLine {
+                // "HTTP/1.x NNN", reason optional.
+                guard line.count >= 12, line.starts(with: httpPrefix), line[line.startIndex + 8] == UInt8(ascii: " "),
+                      let code = decimal(line.dropFirst(9).prefix(3)), line.count == 12 || line[line.startIndex + 12] == UInt8(ascii: " ")
+                else { throw .malformedStatusLine }
+                status = code
+                isHTTP10 = line[line.startIndex + 7] == UInt8(ascii: "0")
+                isStatusLine = false
+                continue
+            }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
             let name = line[..<colon]
-            let value = Self.trimmed(line[line.index(after: colon)...])
-            if Self.equalsIgnoringCase(name, "content-length") {
-                guard let length = Self.decimal(value) else { throw .malformedContentLength }
+            let value = trimmed(line[(colon + 1)...])
+            if equalsIgnoringCase(name, "content-length") {
+                guard let length = decimal(value) else { throw .malformedContentLength }
                 contentLength = length
-            } else if Self.equalsIgnoringCase(name, "transfer-encoding") {
+            } else if equalsIgnoringCase(name, "transfer-encoding") {
                 throw .transferEncodingNotSupported
-            } else if Self.equalsIgnoringCase(name, "connection") {
-                connection = value.map(Self.lowercased)
+            } else if equalsIgnoringCase(name, "connection") {
+                var rest = value[...]
+                while !rest.isEmpty {
+                    let comma = rest.firstIndex(of: UInt8(ascii: ",")) ?? rest.endIndex
+                    let token = trimmed(rest[..<comma])
+                    if equalsIgnoringCase(token, "close") { closes = true }
+                    if equalsIgnoringCase(token, "keep-alive") { keepAlive = true }
+                    rest = comma < rest.endIndex ? rest[(comma + 1)...] : rest[rest.endIndex...]
+                }
             }
         }
-        let closes = Self.containsToken(connection, "close") || (isHTTP10 && !Self.containsToken(connection, "keep-alive"))
-        return (Response(status: status, closesConnection: closes), contentLength)
+        guard !isStatusLine else { throw .malformedStatusLine }
+        return (Response(status: status, closesConnection: closes || (isHTTP10 && !keepAlive)), contentLength)
     }
 
     private static let httpPrefix: [UInt8] = Array("HTTP/1.".utf8)
@@ -154,10 +175,5 @@ public struct HTTPResponseScanner: Sendable {
 
     private static func lowercased(_ byte: UInt8) -> UInt8 {
         byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-    }
-
-    /// Whether the lower-cased comma-separated list `value` has the element `token`.
-    private static func containsToken(_ value: [UInt8], _ token: String) -> Bool {
-        value.split(separator: UInt8(ascii: ",")).contains { Array(trimmed($0[...])) == Array(token.utf8) }
     }
 }

@@ -170,10 +170,13 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
         return wake
     }
 
+    /// Arms the timer for `wake` unless it will already fire at or before then: waking early
+    /// costs one loop turn, re-arming on every answer (the answer timeout moves with each) a
+    /// system call.
     private mutating func arm(_ wake: UInt64) {
-        guard wake != timerArmedAt else { return }
+        guard wake != .max, timerArmedAt == 0 || wake < timerArmedAt else { return }
         timerArmedAt = wake
-        _ = fr_timerfd_arm(timer, wake == .max ? 0 : wake)
+        _ = fr_timerfd_arm(timer, wake)
     }
 
     // MARK: Connections
