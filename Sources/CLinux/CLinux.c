@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 int fr_available_cpus(void) {
@@ -50,6 +51,21 @@ const int FR_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
 int fr_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 
 int fr_eventfd(void) { return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+
+int fr_timerfd_create(void) { return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC); }
+
+int fr_timerfd_arm(int fd, uint64_t deadline_ns) {
+    struct itimerspec spec = {0};
+    spec.it_value.tv_sec = (time_t)(deadline_ns / 1000000000u);
+    spec.it_value.tv_nsec = (long)(deadline_ns % 1000000000u);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
+}
+
+uint64_t fr_timerfd_read(int fd) {
+    uint64_t expirations = 0;
+    if (read(fd, &expirations, sizeof(expirations)) != (ssize_t)sizeof(expirations)) return 0;
+    return expirations;
+}
 
 int fr_signalfd_for_lifecycle(void) {
     signal(SIGPIPE, SIG_IGN);

@@ -31,6 +31,13 @@ int fr_accept(int fd);
 /// eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC).
 int fr_eventfd(void);
 
+/// timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC).
+int fr_timerfd_create(void);
+/// Arms a timerfd to fire once at `deadline_ns` on CLOCK_MONOTONIC (absolute); 0 disarms it.
+int fr_timerfd_arm(int fd, uint64_t deadline_ns);
+/// Reads a timerfd's expiry count, clearing it; 0 when it has not fired.
+uint64_t fr_timerfd_read(int fd);
+
 /// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and threads it creates later),
 /// ignores SIGPIPE, and returns a signalfd that reports the three; -1 on failure.
 int fr_signalfd_for_lifecycle(void);

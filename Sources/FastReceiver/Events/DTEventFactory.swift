@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// Builds Data Connector requests the way DT Cloud does: a compact JSON event body and an
 /// `X-Dt-Signature` HS256 JWT over `{checksum, checksum_sha256, exp, iat, jti}`. Used by
@@ -21,9 +22,24 @@ public struct DTEventFactory: Sendable {
 
     /// A fresh event id in DT's style: 20 lower-case base32hex characters.
     public static func newEventID() -> String {
-        let alphabet = Array("0123456789abcdefghijklmnopqrstuv")
-        return String((0..<20).map { _ in alphabet[Int.random(in: 0..<32)] })
+        var generator = SystemRandomNumberGenerator()
+        return newEventID(using: &generator)
     }
+
+    /// A fresh event id drawn from `generator`.
+    static func newEventID(using generator: inout some RandomNumberGenerator) -> String {
+        var bits = (generator.next() as UInt64, generator.next() as UInt64)
+        return String(unsafeUninitializedCapacity: 20) { out in
+            for index in 0..<20 {
+                if index == 12 { bits.0 = bits.1 }
+                out[index] = base32hex[Int(bits.0 & 31)]
+                bits.0 >>= 5
+            }
+            return 20
+        }
+    }
+
+    private static let base32hex: [UInt8] = Array("0123456789abcdefghijklmnopqrstuv".utf8)
 
     /// A signed request: the body bytes and the `X-Dt-Signature` value.
     public struct Request: Sendable {
@@ -34,51 +50,68 @@ public struct DTEventFactory: Sendable {
     }
 
     /// Makes and signs one event of `type` at Unix time `now`.
+    ///
+    /// Sets up OpenSSL contexts for this one request; to make many, use one `DTEventSigner`.
     public func request(type: EventType, eventID: String = DTEventFactory.newEventID(), device: Int = 0, now: Date = Date()) throws -> Request {
-        let body = Array(Self.body(type: type, eventID: eventID, projectID: projectID, device: device, now: now).utf8)
-        return Request(eventID: eventID, type: type, body: body, signature: try sign(body: body, issuedAt: Int64(now.timeIntervalSince1970)))
+        try DTEventSigner(factory: self).request(type: type, eventID: eventID, device: device, now: now)
     }
 
     /// The `X-Dt-Signature` value for `body`, as DT Cloud computes it.
     public func sign(body: [UInt8], issuedAt: Int64, jti: String = DTEventFactory.newEventID()) throws -> String {
-        let claims = "{\"checksum\":\"\(try OpenSSLDigest.sha1(body).hex)\",\"checksum_sha256\":\"\(try OpenSSLDigest.sha256(body).hex)\",\"exp\":\(issuedAt + 3600),\"iat\":\(issuedAt),\"jti\":\"\(jti)\"}"
-        let input = Base64URL.encode(Array("{\"alg\":\"HS256\",\"typ\":\"JWT\"}".utf8)) + "." + Base64URL.encode(Array(claims.utf8))
-        let mac = try OpenSSLDigest.hmacSHA256(key: secret.bytes, data: Array(input.utf8))
-        return input + "." + Base64URL.encode(mac.bytes)
+        try DTEventSigner(factory: self).sign(body: body, issuedAt: issuedAt, jti: jti)
     }
 
-    private static func body(type: EventType, eventID: String, projectID: String, device: Int, now: Date) -> String {
-        let time = timestamp(now)
-        let deviceID = String(format: "emu%017d", device)
+    /// The JSON body of one event; `time` is its RFC 3339 timestamp.
+    static func body(type: EventType, eventID: String, projectID: String, device: Int, time: String,
+                     using random: inout some RandomNumberGenerator) -> String {
+        let deviceID = "emu" + zeroPadded(device, width: 17)
         let data: String
         switch type {
         case .touch: data = #"{"touch":{"updateTime":"\#(time)"}}"#
         case .temperature:
-            let value = String(format: "%.2f", Double.random(in: 18...26))
+            let value = decimal(Int.random(in: 1800...2600, using: &random), fractionDigits: 2)
             data = #"{"temperature":{"value":\#(value),"updateTime":"\#(time)","samples":[{"value":\#(value),"sampleTime":"\#(time)"}],"isBackfilled":false}}"#
-        case .objectPresent: data = #"{"objectPresent":{"state":"\#(Bool.random() ? "PRESENT" : "NOT_PRESENT")","updateTime":"\#(time)"}}"#
+        case .objectPresent: data = #"{"objectPresent":{"state":"\#(Bool.random(using: &random) ? "PRESENT" : "NOT_PRESENT")","updateTime":"\#(time)"}}"#
         case .humidity:
-            data = #"{"humidity":{"temperature":\#(String(format: "%.2f", Double.random(in: 18...26))),"relativeHumidity":\#(String(format: "%.1f", Double.random(in: 20...70))),"updateTime":"\#(time)","samples":[]}}"#
-        case .objectPresentCount: data = #"{"objectPresentCount":{"total":\#(Int.random(in: 0...5000)),"updateTime":"\#(time)"}}"#
-        case .touchCount: data = #"{"touchCount":{"total":\#(Int.random(in: 0...5000)),"updateTime":"\#(time)"}}"#
+            data = #"{"humidity":{"temperature":\#(decimal(Int.random(in: 1800...2600, using: &random), fractionDigits: 2)),"relativeHumidity":\#(decimal(Int.random(in: 200...700, using: &random), fractionDigits: 1)),"updateTime":"\#(time)","samples":[]}}"#
+        case .objectPresentCount: data = #"{"objectPresentCount":{"total":\#(Int.random(in: 0...5000, using: &random)),"updateTime":"\#(time)"}}"#
+        case .touchCount: data = #"{"touchCount":{"total":\#(Int.random(in: 0...5000, using: &random)),"updateTime":"\#(time)"}}"#
         case .waterPresent: data = #"{"waterPresent":{"state":"NOT_PRESENT","updateTime":"\#(time)"}}"#
         case .networkStatus:
-            data = #"{"networkStatus":{"signalStrength":\#(Int.random(in: 0...100)),"rssi":-\#(Int.random(in: 40...100)),"updateTime":"\#(time)","cloudConnectors":[{"id":"bchonod7rihjtvdmd2vg","signalStrength":45,"rssi":-83}],"transmissionMode":"LOW_POWER_STANDARD_MODE"}}"#
-        case .batteryStatus: data = #"{"batteryStatus":{"percentage":\#(Int.random(in: 1...100)),"updateTime":"\#(time)"}}"#
+            data = #"{"networkStatus":{"signalStrength":\#(Int.random(in: 0...100, using: &random)),"rssi":-\#(Int.random(in: 40...100, using: &random)),"updateTime":"\#(time)","cloudConnectors":[{"id":"bchonod7rihjtvdmd2vg","signalStrength":45,"rssi":-83}],"transmissionMode":"LOW_POWER_STANDARD_MODE"}}"#
+        case .batteryStatus: data = #"{"batteryStatus":{"percentage":\#(Int.random(in: 1...100, using: &random)),"updateTime":"\#(time)"}}"#
         case .labelsChanged: data = #"{"added":{"room":"lab"},"modified":{"name":"sensor \#(device)"},"removed":["old"]}"#
         case .connectionStatus: data = #"{"connectionStatus":{"connection":"ETHERNET","available":["ETHERNET","CELLULAR"],"updateTime":"\#(time)"}}"#
-        case .co2: data = #"{"co2":{"ppm":\#(Int.random(in: 400...1500)),"updateTime":"\#(time)"}}"#
-        case .pressure: data = #"{"pressure":{"pascal":\#(Int.random(in: 98000...103000)),"updateTime":"\#(time)"}}"#
-        case .motion: data = #"{"motion":{"state":"\#(Bool.random() ? "MOTION_DETECTED" : "NO_MOTION_DETECTED")","updateTime":"\#(time)"}}"#
-        case .deskOccupancy: data = #"{"deskOccupancy":{"state":"\#(Bool.random() ? "OCCUPIED" : "NOT_OCCUPIED")","remarks":[],"updateTime":"\#(time)"}}"#
-        case .contact: data = #"{"contact":{"state":"\#(Bool.random() ? "OPEN" : "CLOSED")","updateTime":"\#(time)"}}"#
+        case .co2: data = #"{"co2":{"ppm":\#(Int.random(in: 400...1500, using: &random)),"updateTime":"\#(time)"}}"#
+        case .pressure: data = #"{"pressure":{"pascal":\#(Int.random(in: 98000...103000, using: &random)),"updateTime":"\#(time)"}}"#
+        case .motion: data = #"{"motion":{"state":"\#(Bool.random(using: &random) ? "MOTION_DETECTED" : "NO_MOTION_DETECTED")","updateTime":"\#(time)"}}"#
+        case .deskOccupancy: data = #"{"deskOccupancy":{"state":"\#(Bool.random(using: &random) ? "OCCUPIED" : "NOT_OCCUPIED")","remarks":[],"updateTime":"\#(time)"}}"#
+        case .contact: data = #"{"contact":{"state":"\#(Bool.random(using: &random) ? "OPEN" : "CLOSED")","updateTime":"\#(time)"}}"#
         }
         return #"{"event":{"eventId":"\#(eventID)","targetName":"projects/\#(projectID)/devices/\#(deviceID)","eventType":"\#(type.rawValue)","data":\#(data),"timestamp":"\#(time)"},"labels":{"name":"emulated \#(type.rawValue)"},"metadata":{"deviceId":"\#(deviceID)","projectId":"\#(projectID)","deviceType":"\#(type.rawValue)","productNumber":""}}"#
     }
 
-    private static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
+    /// RFC 3339 UTC with milliseconds, as DT writes `timestamp` and `updateTime`.
+    static func timestamp(unixMilliseconds: Int64) -> String {
+        var seconds = time_t(unixMilliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        return zeroPadded(Int(parts.tm_year) + 1900, width: 4) + "-" + zeroPadded(Int(parts.tm_mon) + 1, width: 2) + "-"
+            + zeroPadded(Int(parts.tm_mday), width: 2) + "T" + zeroPadded(Int(parts.tm_hour), width: 2) + ":"
+            + zeroPadded(Int(parts.tm_min), width: 2) + ":" + zeroPadded(Int(parts.tm_sec), width: 2) + "."
+            + zeroPadded(Int(unixMilliseconds % 1000), width: 3) + "Z"
+    }
+
+    /// `value` in decimal, left-padded with zeros to `width` digits (non-negative values only).
+    private static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    /// `scaled / 10^fractionDigits` written with exactly `fractionDigits` decimals (non-negative values only).
+    private static func decimal(_ scaled: Int, fractionDigits: Int) -> String {
+        var divisor = 1
+        for _ in 0..<fractionDigits { divisor *= 10 }
+        return String(scaled / divisor) + "." + zeroPadded(scaled % divisor, width: fractionDigits)
     }
 }

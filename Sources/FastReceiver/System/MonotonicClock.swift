@@ -1,6 +1,6 @@
 import Glibc
 
-/// Milliseconds from `CLOCK_MONOTONIC`, for deadlines that wall-clock jumps must not move.
+/// Readings of `CLOCK_MONOTONIC`, for deadlines and durations that wall-clock jumps must not move.
 enum MonotonicClock {
     /// Microseconds from `CLOCK_MONOTONIC` (precise; a vDSO call, no system call).
     static func microseconds() -> Int {
@@ -9,9 +9,17 @@ enum MonotonicClock {
         return time.tv_sec * 1_000_000 + time.tv_nsec / 1000
     }
 
+    /// Milliseconds from the coarse clock (a few ms resolution, cheapest to read): timeouts.
     static func milliseconds() -> Int {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &time)
         return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
+    }
+
+    /// Nanoseconds from the precise clock: latencies and send schedules.
+    static func nanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }

@@ -53,19 +53,45 @@ public enum Base64URL {
 
     /// Encodes `bytes` as unpadded base64url.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        var out: [UInt8] = []
-        var buffer: UInt32 = 0
-        var bits = 0
-        for byte in bytes {
-            buffer = buffer << 8 | UInt32(byte)
-            bits += 8
-            while bits >= 6 {
-                bits -= 6
-                out.append(alphabet[Int((buffer >> UInt32(bits)) & 0x3F)])
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(UnsafeRawBufferPointer($0)) }) { return encoded }
+        return Array(bytes).withUnsafeBytes { encode($0) }
+    }
+
+    /// Encodes `bytes` as unpadded base64url, three bytes to four characters at a time.
+    public static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        let remainder = bytes.count % 3
+        let count = bytes.count / 3 * 4 + (remainder == 0 ? 0 : remainder + 1)
+        return alphabet.withUnsafeBufferPointer { alphabet in
+            String(unsafeUninitializedCapacity: count) { out in
+                var written = 0
+                var index = 0
+                while index + 3 <= bytes.count {
+                    let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
+                    out[written] = alphabet[Int(group >> 18)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
+                    out[written + 2] = alphabet[Int(group >> 6 & 0x3F)]
+                    out[written + 3] = alphabet[Int(group & 0x3F)]
+                    written += 4
+                    index += 3
+                }
+                switch bytes.count - index {
+                case 1:
+                    let group = UInt32(bytes[index]) << 16
+                    out[written] = alphabet[Int(group >> 18)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
+                    written += 2
+                case 2:
+                    let group = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8
+                    out[written] = alphabet[Int(group >> 18)]
+                    out[written + 1] = alphabet[Int(group >> 12 & 0x3F)]
+                    out[written + 2] = alphabet[Int(group >> 6 & 0x3F)]
+                    written += 3
+                default:
+                    break
+                }
+                return written
             }
         }
-        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(6 - bits)) & 0x3F)]) }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
