@@ -10,6 +10,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int fr_available_cpus(void) {
@@ -83,6 +84,14 @@ int fr_signalfd_read(int fd) {
     ssize_t n = read(fd, &info, sizeof(info));
     if (n != (ssize_t)sizeof(info)) return n < 0 ? -1 : 0;
     return (int)info.ssi_signo;
+}
+
+int fr_become_background_thread(void) {
+    struct sched_param param = {0};
+    int cpu = sched_setscheduler(0, SCHED_IDLE, &param);
+    // ioprio_set(IOPRIO_WHO_PROCESS, this thread, IOPRIO_PRIO_VALUE(IOPRIO_CLASS_IDLE, 0))
+    int io = (int)syscall(SYS_ioprio_set, 1, 0, 3 << 13);
+    return cpu == 0 || io == 0 ? 0 : -1;
 }
 
 long fr_raise_nofile_limit(void) {

@@ -33,6 +33,10 @@ static inline long fr_inflate(int window_bits, const void *in, size_t in_len, vo
 
 /// Opens a gzip file for reading ("rb") or writing ("wb6"); NULL on failure.
 static inline void *fr_gzopen(const char *path, const char *mode) { return gzopen(path, mode); }
+/// Wraps a descriptor the caller opened (and may fdatasync while writing); gzclose closes it.
+static inline void *fr_gzdopen(int fd, const char *mode) { return gzdopen(fd, mode); }
+/// Pushes buffered compressed bytes to the descriptor (Z_SYNC_FLUSH keeps the stream valid).
+static inline int fr_gzflush(void *file) { return gzflush((gzFile)file, Z_SYNC_FLUSH); }
 static inline int fr_gzread(void *file, void *buf, unsigned len) { return gzread((gzFile)file, buf, len); }
 static inline int fr_gzwrite(void *file, const void *buf, unsigned len) { return gzwrite((gzFile)file, buf, len); }
 static inline int fr_gzclose(void *file) { return gzclose((gzFile)file); }

@@ -44,6 +44,10 @@ int fr_signalfd_for_lifecycle(void);
 /// Reads one signal number from such a signalfd; 0 when none is pending, -1 on error.
 int fr_signalfd_read(int fd);
 
+/// Makes the calling thread background work: SCHED_IDLE for the CPU and the idle I/O class, so
+/// it only runs (and only does I/O) when nothing else wants to. Returns 0, or -1 if neither took.
+int fr_become_background_thread(void);
+
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit, or -1.
 long fr_raise_nofile_limit(void);
 

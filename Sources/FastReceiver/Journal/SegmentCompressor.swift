@@ -1,3 +1,4 @@
+import CLinux
 import CZlib
 import Foundation
 import Glibc
@@ -37,6 +38,8 @@ public final class SegmentCompressor: @unchecked Sendable {
     }
 
     private func run() {
+        // Compression can wait: it must never take CPU or disk time from answering requests.
+        _ = fr_become_background_thread()
         while true {
             condition.lock()
             while queue.isEmpty && !isStopping { condition.wait() }
@@ -56,21 +59,31 @@ public final class SegmentCompressor: @unchecked Sendable {
     static func compress(_ path: String) -> Bool {
         guard let contents = FileManager.default.contents(atPath: path) else { return false }
         let temporary = path + ".gz.tmp"
-        guard let file = fr_gzopen(temporary, "wb1") else { return false }
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { return false }
+        guard let file = fr_gzdopen(descriptor, "wb1") else {
+            Glibc.close(descriptor)
+            unlink(temporary)
+            return false
+        }
         var ok = true
         contents.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count && ok {
                 let chunk = min(raw.count - offset, 1 << 20)
                 ok = fr_gzwrite(file, raw.baseAddress! + offset, UInt32(chunk)) == Int32(chunk)
+                // Sync as it goes: a large pile of dirty pages would make the next group
+                // commit's fdatasync wait for all of it.
+                ok = ok && fr_gzflush(file) == Z_OK && fdatasync(descriptor) == 0
                 offset += chunk
             }
         }
+        // gzclose writes the trailer and closes the descriptor; reopen it to make that durable.
         ok = fr_gzclose(file) == Z_OK && ok
-        let descriptor = Glibc.open(temporary, O_RDONLY | O_CLOEXEC)
-        if descriptor >= 0 {
-            ok = fsync(descriptor) == 0 && ok
-            Glibc.close(descriptor)
+        let reopened = Glibc.open(temporary, O_RDONLY | O_CLOEXEC)
+        if reopened >= 0 {
+            ok = fsync(reopened) == 0 && ok
+            Glibc.close(reopened)
         } else {
             ok = false
         }

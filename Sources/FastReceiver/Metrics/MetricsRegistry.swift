@@ -59,15 +59,16 @@ public final class MetricsRegistry: Sendable {
 
         histogram(&out, name: "fast_receiver_request_duration_seconds",
                   help: "Time from a request's first byte to its answer, including waiting for storage.",
-                  parts: workers.map(\.latency), scale: 1e-6)
+                  parts: workers.map(\.latency), divisor: 1_000_000)
         histogram(&out, name: "fast_receiver_journal_fsync_duration_seconds", help: "Duration of each group commit's fdatasync.",
-                  parts: journals.map(\.syncLatency), scale: 1e-6)
+                  parts: journals.map(\.syncLatency), divisor: 1_000_000)
         histogram(&out, name: "fast_receiver_journal_batch_records", help: "Records per group commit (one write and one fdatasync).",
-                  parts: journals.map(\.batchSize), scale: 1)
+                  parts: journals.map(\.batchSize), divisor: 1)
         return out
     }
 
-    private func histogram(_ out: inout String, name: String, help: String, parts: [FixedHistogram], scale: Double) {
+    /// - Parameter divisor: what turns the recorded unit into the exposed one (1 000 000 for µs → s).
+    private func histogram(_ out: inout String, name: String, help: String, parts: [FixedHistogram], divisor: Double) {
         guard let bounds = parts.first?.bounds else { return }
         var buckets = [Int64](repeating: 0, count: bounds.count + 1)
         var count: Int64 = 0
@@ -82,11 +83,11 @@ public final class MetricsRegistry: Sendable {
         var cumulative: Int64 = 0
         for (index, bound) in bounds.enumerated() {
             cumulative += buckets[index]
-            out += "\(name)_bucket{le=\"\(Self.format(Double(bound) * scale))\"} \(cumulative)\n"
+            out += "\(name)_bucket{le=\"\(Self.format(Double(bound) / divisor))\"} \(cumulative)\n"
         }
         cumulative += buckets[bounds.count]
         out += "\(name)_bucket{le=\"+Inf\"} \(cumulative)\n"
-        out += "\(name)_sum \(Self.format(Double(sum) * scale))\n"
+        out += "\(name)_sum \(Self.format(Double(sum) / divisor))\n"
         out += "\(name)_count \(count)\n"
     }
 

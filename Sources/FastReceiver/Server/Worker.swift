@@ -57,7 +57,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private var lastSweep = 0
     private let events: UnsafeMutableBufferPointer<UInt32>
     private let tokens: UnsafeMutableBufferPointer<UInt64>
-    private static var eventCapacity: Int { 256 }
+    private static var eventCapacity: Int { 64 }
 
     private let metrics: WorkerMetrics
     private var nowMicroseconds = 0
