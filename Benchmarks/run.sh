@@ -47,7 +47,7 @@ send() {
   DT_SIGNATURE_SECRET="$secret" taskset -c "$client_cpu" "$binary" send --url "http://127.0.0.1:$port/" --json "$@"
 }
 peak_json="$(send --concurrency 64 --duration 5)"
-peak="$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["achievedRate"]))' "$peak_json")"
+peak="$(python3 -c 'import json,sys; print(int(json.loads(sys.argv[1])["rate"]))' "$peak_json")"
 rate=$((peak * 8 / 10))
 open_json="$(send --rate "$rate" --concurrency 256 --duration "$seconds")"
 
@@ -56,8 +56,8 @@ import json, sys
 peak, open_loop = (json.loads(a) for a in sys.argv[1:3])
 def row(name, r):
     l = r["latencyMicroseconds"]
-    return (f"{name:<34}{r['achievedRate']:>10.0f}{l['p50']:>9}{l['p90']:>9}{l['p99']:>9}{l['p99.9']:>9}"
-            f"{r['non2xx']:>9}{r['errors']:>8}")
+    return (f"{name:<34}{r['rate']:>10.0f}{l['p50']:>9}{l['p90']:>9}{l['p99']:>9}{l['p999']:>9}"
+            f"{r['non2xx']:>9}{r['connectionErrors']:>8}")
 print("== FastReceiver alone (fast-receiver send, fsync durability) ==")
 print(f"{'run':<34}{'req/s':>10}{'p50 us':>9}{'p90 us':>9}{'p99 us':>9}{'p99.9 us':>9}{'non-2xx':>9}{'errors':>8}")
 print(row("closed loop, 64 connections", peak))
