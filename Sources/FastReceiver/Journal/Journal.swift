@@ -161,12 +161,13 @@ enum JournalRecovery {
                         report.notes.append("\(name): torn tail of \(scan.tornTailBytes) bytes could not be truncated: \(SystemError("truncate"))")
                     }
                 }
-                for payload in scan.payloads {
-                    let receivedAt = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: payload.lowerBound, as: Int64.self)) / 1000
+                for range in scan.payloads {
+                    let payload = UnsafeRawBufferPointer(rebasing: raw[range])
+                    let receivedAt = JournalRecord.receivedAtMilliseconds(payload: payload) / 1000
                     guard now - receivedAt <= dedupe.windowSeconds else { continue }
-                    let idCount = Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: payload.lowerBound + 8, as: UInt16.self)))
-                    guard idCount > 0 else { continue }
-                    let id = UnsafeRawBufferPointer(rebasing: raw[(payload.lowerBound + 10)..<(payload.lowerBound + 10 + idCount)])
+                    let idRange = JournalRecord.eventID(payload: payload)
+                    guard !idRange.isEmpty else { continue }
+                    let id = UnsafeRawBufferPointer(rebasing: payload[idRange])
                     if dedupe.claim(EventKey(id), ticket: DurabilityTicket(worker: Journal.recoveredWorker, sequence: 0), now: receivedAt) == .new {
                         report.dedupeEntriesRestored += 1
                     }

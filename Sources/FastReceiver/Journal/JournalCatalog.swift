@@ -101,7 +101,7 @@ public struct JournalCatalog {
                 if scan.tornTailBytes > 0 { stats.tornTails += 1 }
                 stats.corruptRegions += scan.corruptRegions.count
                 for payload in scan.payloads {
-                    let receivedAt = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: payload.lowerBound, as: Int64.self))
+                    let receivedAt = JournalRecord.receivedAtMilliseconds(payload: UnsafeRawBufferPointer(rebasing: raw[payload]))
                     stats.oldestMilliseconds = min(stats.oldestMilliseconds ?? receivedAt, receivedAt)
                     stats.newestMilliseconds = max(stats.newestMilliseconds ?? receivedAt, receivedAt)
                 }

@@ -99,10 +99,20 @@ public struct JournalRecord: Sendable, Equatable {
 
     /// Decodes a payload that `scan` found valid.
     public static func decode(payload: UnsafeRawBufferPointer) -> JournalRecord {
-        let receivedAt = Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+        let id = eventID(payload: payload)
+        return JournalRecord(receivedAtMilliseconds: receivedAtMilliseconds(payload: payload),
+                             eventID: Array(payload[id]),
+                             body: Array(payload[id.upperBound...]))
+    }
+
+    /// The receive time of a payload that `scan` found valid, without decoding the rest.
+    public static func receivedAtMilliseconds(payload: UnsafeRawBufferPointer) -> Int64 {
+        Int64(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+    }
+
+    /// Where a valid payload's event id lies within it.
+    public static func eventID(payload: UnsafeRawBufferPointer) -> Range<Int> {
         let idCount = Int(UInt16(littleEndian: payload.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
-        return JournalRecord(receivedAtMilliseconds: receivedAt,
-                             eventID: Array(payload[10..<(10 + idCount)]),
-                             body: Array(payload[(10 + idCount)...]))
+        return payloadPrefixBytes..<(payloadPrefixBytes + idCount)
     }
 }
