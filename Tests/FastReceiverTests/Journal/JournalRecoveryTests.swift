@@ -186,4 +186,33 @@ import Testing
         }
         #expect(counts.values.allSatisfy { $0 == 1 })
     }
+
+    @Test("SIGTERM while 16 clients post: exit 0, and every acknowledged event is stored exactly once")
+    func sigtermUnderLoad() throws {
+        let environment = ShutdownTests.environment()
+        let data = try #require(environment["DATA_DIR"])
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"], environment: environment)
+        let port = try child.waitForPort()
+        let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
+        let posters = (0..<16).map { _ in Poster(port: port, factory: factory) }
+        let group = DispatchGroup()
+        for poster in posters {
+            group.enter()
+            Thread { poster.run(); group.leave() }.start()
+        }
+        usleep(1_000_000)
+        kill(child.process.processIdentifier, SIGTERM)
+        #expect(child.waitForExit(timeout: 30) == 0)
+        for poster in posters { poster.halt() }
+        #expect(group.wait(timeout: .now() + 20) == .success)
+        let acknowledged = posters.flatMap(\.ids)
+        #expect(acknowledged.count > 100)
+        var counts: [String: Int] = [:]
+        let catalog = JournalCatalog(dataDirectory: data)
+        for name in catalog.segments() {
+            catalog.forEachRecord(in: name) { counts[String(decoding: $0.eventID, as: UTF8.self), default: 0] += 1 }
+        }
+        for id in acknowledged { #expect(counts[id] == 1, "acknowledged \(id) stored \(counts[id] ?? 0) times") }
+    }
 }
