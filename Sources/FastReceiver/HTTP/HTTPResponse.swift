@@ -5,10 +5,9 @@ import Foundation
 public struct HTTPResponse: Sendable {
     /// The body: a constant for the common answers, text for the rare ones (401 reasons,
     /// metrics), which are allowed to allocate.
-    public enum Body: @unchecked Sendable {
+    public enum Body: Sendable {
         case constant(StaticString)
         case text(String)
-        case bytes(UnsafeRawBufferPointer)
     }
 
     public var status: Int
@@ -61,7 +60,6 @@ public struct HTTPResponse: Sendable {
         switch body {
         case .constant(let constant): text = constant.description
         case .text(let string): text = string
-        case .bytes: text = "(\(status))"
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -46,7 +46,6 @@ public struct HTTPResponseWriter {
         switch response.body {
         case .constant(let text): bodyCount = text.utf8CodeUnitCount
         case .text(let text): bodyCount = text.utf8.count
-        case .bytes(let bytes): bodyCount = bytes.count
         }
         put(http10 ? "HTTP/1.0 " : "HTTP/1.1 ")
         put(response.status)
@@ -75,7 +74,6 @@ public struct HTTPResponseWriter {
         switch response.body {
         case .constant(let text): put(text)
         case .text(var text): text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
-        case .bytes(let bytes): put(bytes)
         }
         if !ok { count = start }
         return ok
