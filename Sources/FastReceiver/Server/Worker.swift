@@ -76,7 +76,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         self.metrics = metrics
         self.refusals = RefusalLog(logger: settings.logger)
         smallPool = try BufferPool(bufferSize: settings.smallInputBytes + settings.outputBytes, count: maxConnections)
-        largePool = try BufferPool(bufferSize: settings.limits.maxRequestBytes, count: settings.largeBuffers)
+        // Never smaller than the small input it takes over from, even with tiny limits.
+        largePool = try BufferPool(bufferSize: max(settings.limits.maxRequestBytes, settings.smallInputBytes), count: settings.largeBuffers)
         events = .allocate(capacity: Self.eventCapacity)
         tokens = .allocate(capacity: Self.eventCapacity)
         guard fr_epoll_ctl(epoll, FR_EPOLL_CTL_ADD, listener, FR_EPOLLIN, Self.listenerToken) == 0,
@@ -442,6 +443,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             respond(connection, HTTPResponse(status: 503, body: .constant("too many large requests at once; retry shortly\n"), retryAfterSeconds: 1, closesConnection: true), forceClose: true)
             return false
         }
+        precondition(connection.count <= large.count, "a large buffer holds at least the small input")
         if connection.count > 0 {
             large.baseAddress!.copyMemory(from: connection.small.baseAddress!, byteCount: connection.count)
         }

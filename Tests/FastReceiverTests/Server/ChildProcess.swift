@@ -4,10 +4,10 @@ import Testing
 /// The `fast-receiver` executable built alongside the tests, run as a child process.
 final class ChildProcess {
     let process = Process()
-    private let errorPipe = Pipe()
-    private let outputPipe = Pipe()
-    private let errorLines = LockedLines()
+    /// Standard output and error go to files, read on demand: no dispatch sources watching
+    /// pipes, whose descriptors could otherwise be closed under them.
     let outputFile: String
+    let errorFile: String
 
     /// The built executable: next to the test bundle, under the package's build folder.
     static func executable() throws -> URL {
@@ -29,31 +29,36 @@ final class ChildProcess {
         process.executableURL = try Self.executable()
         process.arguments = arguments
         process.environment = environment
-        outputFile = NSTemporaryDirectory() + "fast-receiver-child-\(UUID().uuidString).out"
+        let name = NSTemporaryDirectory() + "fast-receiver-child-\(UUID().uuidString)"
+        outputFile = name + ".out"
+        errorFile = name + ".err"
         FileManager.default.createFile(atPath: outputFile, contents: nil)
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
-        process.standardError = errorPipe
-        let lines = errorLines
-        errorPipe.fileHandleForReading.readabilityHandler = { handle in
-            lines.append(String(decoding: handle.availableData, as: UTF8.self))
-        }
+        FileManager.default.createFile(atPath: errorFile, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
+        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorFile))
+        process.standardOutput = output
+        process.standardError = error
         try process.run()
+        // The child has its own copies now.
+        try? output.close()
+        try? error.close()
     }
 
     deinit {
         if process.isRunning { process.terminate() }
         try? FileManager.default.removeItem(atPath: outputFile)
+        try? FileManager.default.removeItem(atPath: errorFile)
     }
 
     /// Waits for the "listening on host:port" line and returns the port.
     func waitForPort(timeout: Double = 30) throws -> Int {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let match = errorLines.text.firstMatch(of: /listening on [^\s]*:(\d+)\//), let port = Int(match.1) { return port }
+            if let match = standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//), let port = Int(match.1) { return port }
             guard process.isRunning else { break }
             usleep(20_000)
         }
-        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(errorLines.text)"])
+        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
     }
 
     /// Waits for exit; returns the status, or nil on timeout.
@@ -63,13 +68,6 @@ final class ChildProcess {
         return process.isRunning ? nil : process.terminationStatus
     }
 
-    var standardError: String { errorLines.text }
+    var standardError: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
     var standardOutput: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
-}
-
-final class LockedLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage = ""
-    func append(_ text: String) { lock.lock(); storage += text; lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return storage }
 }
