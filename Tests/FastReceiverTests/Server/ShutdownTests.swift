@@ -74,6 +74,10 @@ import Testing
         #expect(badValue.waitForExit(timeout: 10) == 2)
         #expect(badValue.standardError.contains("--max-body-bytes must be between"))
 
+        let unwritable = try ChildProcess(arguments: ["serve", "--port", "0", "--data-dir", "/proc/fast-receiver-data"], environment: Self.environment())
+        #expect(unwritable.waitForExit(timeout: 10) == 2)
+        #expect(unwritable.standardError.contains("The data directory /proc/fast-receiver-data cannot be created"))
+
         let badEnvironment = try ChildProcess(arguments: ["serve", "--port", "0"], environment: Self.environment(["FAST_RECEIVER_THREADS": "many"]))
         #expect(badEnvironment.waitForExit(timeout: 10) == 2)
         #expect(badEnvironment.standardError.contains("FAST_RECEIVER_THREADS must be a whole number"))
