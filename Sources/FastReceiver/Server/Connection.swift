@@ -45,6 +45,8 @@ final class Connection {
     var waitingTicket: DurabilityTicket?
     /// Reading is paused because the input is full while an answer waits.
     var isReadPaused = false
+    /// The client half-closed while its answer waited; close as soon as it is sent.
+    var peerClosed = false
 
     init(limits: HTTPLimits) {
         parser = HTTPRequestParser(limits: limits)

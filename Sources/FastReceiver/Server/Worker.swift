@@ -101,7 +101,6 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     /// Runs until a shutdown has drained every connection or its grace period ran out.
     func run() {
         while true {
-            tick()
             let count = fr_epoll_wait(epoll, events.baseAddress, tokens.baseAddress, Int32(Self.eventCapacity), 250)
             tick()
             if count < 0 && errno != EINTR { break }
@@ -236,6 +235,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         connection.answeredSinceFlush = 0
         connection.waitingTicket = nil
         connection.isReadPaused = false
+        connection.peerClosed = false
         connection.parser.reset()
         openCount += 1
         return connection
@@ -283,6 +283,14 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
         let received = read(connection.descriptor, buffer.baseAddress! + connection.count, buffer.count - connection.count)
         if received == 0 {
+            if connection.waitingTicket != nil {
+                // The client finished sending (a half-close) and still waits for its answer:
+                // send it once storage has the event, then close.
+                connection.peerClosed = true
+                connection.closeAfterFlush = true
+                pauseReading(connection)
+                return
+            }
             closeConnection(connection)
             return
         }
@@ -487,6 +495,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, connection.isReadPaused ? 0 : FR_EPOLLIN | FR_EPOLLRDHUP, token)
         }
         if connection.closeAfterFlush {
+            if connection.peerClosed {
+                closeConnection(connection)
+                return
+            }
             if case .lingering = connection.phase { return }
             // Half-close and drain: closing with unread input would reset the connection and
             // could destroy the response before the client reads it.
@@ -521,6 +533,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
                 connection.parser.startNextRequest()
                 connection.phase = connection.parser.consumedBytes < connection.count ? .head(since: nowMilliseconds) : .idle
                 connection.requestStartedAt = nowMicroseconds
+            }
+            if connection.closeAfterFlush {
+                flush(connection)
+                continue
             }
             if connection.isReadPaused { resumeReading(connection) }
             process(connection)

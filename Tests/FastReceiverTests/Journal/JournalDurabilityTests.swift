@@ -24,6 +24,23 @@ import Testing
         #expect(io.operations.suffix(3) == ["write", "fdatasync", "fdatasync done"])
     }
 
+    @Test("A client that half-closes after its request still gets the 200 once the event is durable")
+    func halfClose() throws {
+        let io = RecordingFileIO()
+        let server = try TestServer(threads: 1, io: io)
+        io.closeGate()
+        let raw = try RawConnection(port: server.port, timeout: 5)
+        defer { raw.close() }
+        raw.send(TestServer.raw(try server.factory.request(type: .touch)))
+        shutdown(raw.descriptor, Int32(SHUT_WR))
+        usleep(200_000)
+        io.openGate()
+        let answer = raw.readAll()
+        #expect(RawConnection.statuses(answer.text) == [200])
+        #expect(answer.closed)
+        #expect(server.storedLines().count == 1)
+    }
+
     @Test("A duplicate whose first copy is still syncing waits for that sync; both are stored once")
     func duplicateWaitsForFirstCopy() throws {
         let io = RecordingFileIO()
