@@ -26,6 +26,17 @@ public final class MetricsRegistry: Sendable {
         self.gauges = gauges
     }
 
+    /// Totals across all workers, e.g. for a shutdown summary.
+    public var totals: (responses: Int64, accepted: Int64, duplicates: Int64, rejected: Int64) {
+        let responses = workers.reduce(0) { sum, worker in
+            sum + (0...WorkerMetrics.statuses.count).reduce(0) { $0 + worker.responses(at: $1) }
+        }
+        let rejected = workers.reduce(0) { sum, worker in
+            sum + SignatureRejection.labels.indices.reduce(0) { $0 + worker.rejections(at: $1) }
+        }
+        return (responses, workers.reduce(0) { $0 + $1.accepted }, workers.reduce(0) { $0 + $1.duplicates }, rejected)
+    }
+
     public static let contentType: StaticString = "text/plain; version=0.0.4; charset=utf-8"
 
     /// The exposition text.

@@ -97,25 +97,7 @@ import Testing
         defer { _ = Self.run("/bin/umount", ["-l", mountPoint]) }
         let data = mountPoint + "/data"
         var acknowledged: [String] = []
-        let status = ServiceStatus()
-        let wake = [try WakeSignal()]
-        let journal = try Journal(dataDirectory: data, workerCount: 1, dedupeCapacity: 10_000, status: status, wake: wake)
-        var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.threads = 1
-        configuration.secrets = [SignatureSecret(TestServer.secret)!]
-        let secrets = configuration.secrets
-        let server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake) { worker in
-            EventIngestor(worker: worker, verifier: try SignatureVerifier(secrets: secrets), eventPath: "/", maxBodyBytes: 1 << 20,
-                          status: status, journal: journal)
-        }
-        server.start()
-        defer {
-            server.shutdown()
-            _ = server.wait(seconds: 10)
-            journal.close()
-        }
+        let server = try TestServer(threads: 1) { $0.dataDirectory = data }
         let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
         let connection = HTTPClientConnection(endpoint: try .init(url: "http://127.0.0.1:\(server.port)/"))
         // Fill the disk.
@@ -155,6 +137,7 @@ import Testing
         }
         #expect(Set(acknowledged).isSubset(of: Set(stored)))
         #expect(stored.count == Set(stored).count)
+        withExtendedLifetime(server) {}
     }
 
     static func run(_ tool: String, _ arguments: [String]) -> Int32 {

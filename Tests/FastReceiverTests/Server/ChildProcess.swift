@@ -32,8 +32,8 @@ final class ChildProcess {
         let name = NSTemporaryDirectory() + "fast-receiver-child-\(UUID().uuidString)"
         outputFile = name + ".out"
         errorFile = name + ".err"
-        FileManager.default.createFile(atPath: outputFile, contents: nil)
-        FileManager.default.createFile(atPath: errorFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
         let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorFile))
         process.standardOutput = output

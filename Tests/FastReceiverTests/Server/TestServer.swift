@@ -6,8 +6,7 @@ import Testing
 /// A real server on 127.0.0.1 and a free port, in this process, for one test.
 final class TestServer {
     static let secret = "server-test-secret"
-    let server: HTTPServer<EventIngestor>
-    let journal: Journal
+    let receiver: Receiver
     let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
     /// DATA_DIR of this server: one temporary directory per test.
     let dataDirectory: String
@@ -19,33 +18,20 @@ final class TestServer {
         configuration.threads = threads
         configuration.secrets = [SignatureSecret(Self.secret)!]
         configuration.dedupeCapacity = 100_000
+        configuration.dataDirectory = NSTemporaryDirectory() + "fast-receiver-test-\(UUID().uuidString)"
         configure(&configuration)
-        dataDirectory = NSTemporaryDirectory() + "fast-receiver-test-\(UUID().uuidString)"
-        let status = ServiceStatus()
-        let wake = try (0..<threads).map { _ in try WakeSignal() }
-        let journal = try Journal(dataDirectory: dataDirectory, workerCount: threads, settings: configuration.journal,
-                                  dedupeCapacity: configuration.dedupeCapacity, dedupeWindowSeconds: configuration.dedupeWindowSeconds,
-                                  io: io, status: status, wake: wake)
-        self.journal = journal
-        let config = configuration
-        let budget = ConnectionBudget(limit: configuration.maxConnections)
-        let metrics = (0..<threads).map { _ in WorkerMetrics() }
-        let registry = ReceiverService.registry(workers: metrics, journal: journal, budget: budget, status: status)
-        server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake, budget: budget, metrics: metrics) { worker in
-            EventIngestor(worker: worker, verifier: try SignatureVerifier(secrets: config.secrets, clockSkew: config.clockSkew),
-                          eventPath: config.eventPath, maxBodyBytes: config.limits.maxBodyBytes, status: status, journal: journal,
-                          metrics: metrics[worker], registry: registry)
-        }
-        server.start()
+        dataDirectory = configuration.dataDirectory
+        receiver = try Receiver(configuration: configuration, io: io)
+        receiver.start()
     }
 
     deinit {
-        server.shutdown()
-        _ = server.wait(seconds: 30)
-        journal.close()
+        receiver.stop()
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
+    var server: HTTPServer<EventIngestor> { receiver.server }
+    var journal: Journal { receiver.journal }
     var port: Int { server.port }
     var url: String { "http://127.0.0.1:\(port)/" }
     var status: ServiceStatus { server.status }

@@ -16,7 +16,7 @@ import Testing
 
     static func bodyFile(_ bytes: [UInt8]) -> String {
         let path = NSTemporaryDirectory() + "fast-receiver-body-\(UUID().uuidString).json"
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return path
     }
 

@@ -1,0 +1,71 @@
+import Logging
+
+/// A receiver ready to start: the journal (recovered), the metrics, the secrets and the server
+/// whose workers each run an `EventIngestor`. `ReceiverService` runs one; tests build one on
+/// port 0 with their own file-I/O seam, so both wire the same pieces the same way.
+public final class Receiver: Sendable {
+    public let configuration: ServerConfiguration
+    public let status: ServiceStatus
+    public let journal: Journal
+    public let secrets: SecretStore
+    public let registry: MetricsRegistry
+    public let server: HTTPServer<EventIngestor>
+
+    /// Recovers the journal and opens every worker's listener.
+    /// - Parameter io: the journal's file operations (tests inject a recording seam).
+    /// - Throws: `ConfigurationError` when the address or data directory cannot be used.
+    public init(configuration: ServerConfiguration, io: JournalFileIO = PosixFileIO(), logger: Logger = Logger(label: "fast-receiver")) throws {
+        self.configuration = configuration
+        let status = ServiceStatus()
+        let wake = try (0..<configuration.threads).map { _ in try WakeSignal() }
+        let journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
+                                  settings: configuration.journal, dedupeCapacity: configuration.dedupeCapacity,
+                                  dedupeWindowSeconds: configuration.dedupeWindowSeconds, io: io, status: status, wake: wake)
+        let secrets = SecretStore(configuration.secrets)
+        let budget = ConnectionBudget(limit: configuration.maxConnections)
+        let workerMetrics = (0..<configuration.threads).map { _ in WorkerMetrics() }
+        let registry = Self.registry(workers: workerMetrics, journal: journal, budget: budget, status: status)
+        do {
+            server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake, budget: budget,
+                                    metrics: workerMetrics, logger: logger) { worker in
+                EventIngestor(
+                    worker: worker,
+                    verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
+                    eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
+                    status: status, journal: journal, metrics: workerMetrics[worker], registry: registry, secrets: secrets)
+            }
+        } catch {
+            journal.close()
+            throw error
+        }
+        self.status = status
+        self.journal = journal
+        self.secrets = secrets
+        self.registry = registry
+    }
+
+    /// The port listened on (the one chosen when the configuration asked for 0).
+    public var port: Int { server.port }
+
+    public func start() {
+        server.start()
+    }
+
+    /// Drains the server (requests in progress are finished and answered), then syncs and
+    /// closes the journal.
+    public func stop() {
+        server.shutdown()
+        server.wait()
+        journal.close()
+    }
+
+    /// The metrics `/metrics` exposes: every worker's and journal's counters plus live gauges.
+    static func registry(workers: [WorkerMetrics], journal: Journal, budget: ConnectionBudget, status: ServiceStatus) -> MetricsRegistry {
+        MetricsRegistry(workers: workers, journals: journal.metrics, gauges: [
+            .init(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
+            .init(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
+            .init(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
+            .init(name: "fast_receiver_ready", help: "1 while /readyz answers 200 (storage writable, not draining).") { status.isReady ? 1 : 0 },
+        ])
+    }
+}
