@@ -42,6 +42,7 @@ func ingestRequests(_ storage: UnsafeMutableRawBufferPointer, ranges: [Range<Int
         _ = parser.parse(request, count: request.count)
         _ = parser.parse(request, count: request.count)
         let buffer = UnsafeRawBufferPointer(request)
+        guard ingestor.headReceived(parser.head, in: buffer) == nil else { continue }
         if case .await = ingestor.respond(to: parser.head, body: UnsafeRawBufferPointer(rebasing: buffer[parser.body]),
                                           in: buffer, nowMilliseconds: now) {
             accepted += 1

@@ -52,16 +52,9 @@ public final class EventIngestor: RequestHandler {
         return .unknown
     }
 
+    /// Everything the head alone decides: the route and method, exactly one signature, a
+    /// known content coding, and whether storage can take an event at all.
     public func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
-        if let refusal = refusal(for: head, in: buffer) { return refusal }
-        // A request that began before a shutdown is finished; one that begins after is sent elsewhere.
-        if status.isDraining { return Self.draining }
-        if route(head, in: buffer) == .events, !workerJournal.isAvailable { return Self.storageUnavailable }
-        return nil
-    }
-
-    /// The answer for a request that can be refused from its head alone, or nil.
-    private func refusal(for head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
         switch route(head, in: buffer) {
         case .events:
             guard head.method == .post else {
@@ -76,6 +69,9 @@ public final class EventIngestor: RequestHandler {
             if let encoding = head.contentEncoding, ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) == nil {
                 return HTTPResponse(status: 415, body: .constant("Content-Encoding must be gzip, deflate or identity\n"))
             }
+            // An event that began before a shutdown is finished; one that begins after is sent elsewhere.
+            if status.isDraining { return Self.draining }
+            if !workerJournal.isAvailable { return Self.storageUnavailable }
             return nil
         case .health, .readiness, .metrics:
             guard head.method == .get || head.method == .head else {
@@ -88,7 +84,6 @@ public final class EventIngestor: RequestHandler {
     }
 
     public func respond(to head: HTTPRequestHead, body rawBody: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, nowMilliseconds: Int64) -> RequestOutcome {
-        if let refusal = refusal(for: head, in: buffer) { return .respond(refusal) }
         switch route(head, in: buffer) {
         case .health:
             return .respond(.ok)
@@ -113,6 +108,7 @@ public final class EventIngestor: RequestHandler {
                 return .respond(HTTPResponse(status: 400, body: .constant("the body is not valid for its Content-Encoding\n")))
             }
         }
+        // `headReceived` made sure there is exactly one.
         guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return .respond(unauthorized(.missingSignature)) }
         let now = nowMilliseconds / 1000
         refreshSecrets()
@@ -181,8 +177,8 @@ public final class EventIngestor: RequestHandler {
         if ticket.worker != worker { journal.noteCrossWorkerWait(-1) }
     }
 
-    /// A 401 for `reason`, counted. Called once per refused request: a request refused at its
-    /// head never reaches `respond`, and one that passed its head is not refused there again.
+    /// A 401 for `reason`, counted: once per refused request, since a request refused at its
+    /// head never reaches `respond`.
     private func unauthorized(_ reason: SignatureRejection) -> HTTPResponse {
         metrics.countRejection(reason)
         return HTTPResponse(status: 401, body: .text(reason.description + "\n"))

@@ -12,12 +12,12 @@ public enum RequestOutcome: Sendable {
 /// The server is generic over its handler so each worker calls its own handler directly,
 /// without existential boxing on the request path.
 public protocol RequestHandler: AnyObject {
-    /// Called once a request's head is complete and before its body is read.
-    /// - Returns: a response to refuse the request now (its body is never read and the
-    ///   connection closes if a body follows), or nil to read the body.
+    /// Called for every request once its head is complete, before its body is read.
+    /// - Returns: the answer when the head alone decides it (a refusal: its body is never read
+    ///   and the connection closes if a body follows), or nil to read the body and call `respond`.
     func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse?
 
-    /// Handles a complete request.
+    /// Handles a complete request whose head `headReceived` accepted.
     /// - Parameters:
     ///   - head: the request's head; offsets refer to `buffer`.
     ///   - body: the decoded body.

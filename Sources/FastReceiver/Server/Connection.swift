@@ -45,6 +45,9 @@ final class Connection {
     var waitingTicket: DurabilityTicket?
     /// Reading is paused because the input is full while an answer waits.
     var isReadPaused = false
+    /// The answer decided from the current request's head (it has no body), sent once the
+    /// request is complete.
+    var refusal: HTTPResponse?
     /// The client half-closed while its answer waited; close as soon as it is sent.
     var peerClosed = false
 

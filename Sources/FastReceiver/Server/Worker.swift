@@ -236,6 +236,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         connection.waitingTicket = nil
         connection.isReadPaused = false
         connection.peerClosed = false
+        connection.refusal = nil
         connection.parser.reset()
         openCount += 1
         return connection
@@ -345,11 +346,14 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             case .head:
                 connection.phase = .body(since: nowMilliseconds)
                 let hasBody = connection.parser.head.isChunked || (connection.parser.head.contentLength ?? 0) > 0
-                if hasBody {
-                    if let refusal = handler.headReceived(connection.parser.head, in: UnsafeRawBufferPointer(buffer)) {
+                if let refusal = handler.headReceived(connection.parser.head, in: UnsafeRawBufferPointer(buffer)) {
+                    // A body nobody will read is not waited for: answer and close.
+                    guard !hasBody else {
                         respond(connection, refusal, forceClose: true)
                         return .closing
                     }
+                    connection.refusal = refusal
+                } else if hasBody {
                     if let required = connection.parser.requiredCapacity, required > buffer.count, !ensureLarge(connection) {
                         return .closing
                     }
@@ -361,14 +365,19 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             case .complete:
                 let buffer = UnsafeRawBufferPointer(input(connection))
                 let body = UnsafeRawBufferPointer(rebasing: buffer[connection.parser.body])
-                switch handler.respond(to: connection.parser.head, body: body, in: buffer, nowMilliseconds: nowWallMilliseconds) {
-                case .respond(let response):
-                    respond(connection, response, forceClose: false)
-                case .await(let ticket):
-                    connection.waitingTicket = ticket
-                    connection.phase = .awaitingStorage
-                    waiting.append(connection.slot)
-                    return .awaiting
+                if let refusal = connection.refusal {
+                    connection.refusal = nil
+                    respond(connection, refusal, forceClose: false)
+                } else {
+                    switch handler.respond(to: connection.parser.head, body: body, in: buffer, nowMilliseconds: nowWallMilliseconds) {
+                    case .respond(let response):
+                        respond(connection, response, forceClose: false)
+                    case .await(let ticket):
+                        connection.waitingTicket = ticket
+                        connection.phase = .awaitingStorage
+                        waiting.append(connection.slot)
+                        return .awaiting
+                    }
                 }
                 connection.answeredSinceFlush += 1
                 if connection.closeAfterFlush { return .closing }
