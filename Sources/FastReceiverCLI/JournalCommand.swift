@@ -75,10 +75,8 @@ struct JournalCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             let stats = catalog.stats()
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             func time(_ milliseconds: Int64?) -> String {
-                milliseconds.map { formatter.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "-"
+                milliseconds.map { RFC3339.string(unixMilliseconds: $0) } ?? "-"
             }
             print("""
                 journal:              \(catalog.directory)

@@ -64,7 +64,7 @@ public struct DTEventFactory: Sendable {
     /// The JSON body of one event; `time` is its RFC 3339 timestamp.
     static func body(type: EventType, eventID: String, projectID: String, device: Int, time: String,
                      using random: inout some RandomNumberGenerator) -> String {
-        let deviceID = "emu" + zeroPadded(device, width: 17)
+        let deviceID = "emu" + RFC3339.padded(device, 17)
         let data: String
         switch type {
         case .touch: data = #"{"touch":{"updateTime":"\#(time)"}}"#
@@ -93,25 +93,13 @@ public struct DTEventFactory: Sendable {
 
     /// RFC 3339 UTC with milliseconds, as DT writes `timestamp` and `updateTime`.
     static func timestamp(unixMilliseconds: Int64) -> String {
-        var seconds = time_t(unixMilliseconds / 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        return zeroPadded(Int(parts.tm_year) + 1900, width: 4) + "-" + zeroPadded(Int(parts.tm_mon) + 1, width: 2) + "-"
-            + zeroPadded(Int(parts.tm_mday), width: 2) + "T" + zeroPadded(Int(parts.tm_hour), width: 2) + ":"
-            + zeroPadded(Int(parts.tm_min), width: 2) + ":" + zeroPadded(Int(parts.tm_sec), width: 2) + "."
-            + zeroPadded(Int(unixMilliseconds % 1000), width: 3) + "Z"
-    }
-
-    /// `value` in decimal, left-padded with zeros to `width` digits (non-negative values only).
-    private static func zeroPadded(_ value: Int, width: Int) -> String {
-        let digits = String(value)
-        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        RFC3339.string(unixMilliseconds: unixMilliseconds)
     }
 
     /// `scaled / 10^fractionDigits` written with exactly `fractionDigits` decimals (non-negative values only).
     private static func decimal(_ scaled: Int, fractionDigits: Int) -> String {
         var divisor = 1
         for _ in 0..<fractionDigits { divisor *= 10 }
-        return String(scaled / divisor) + "." + zeroPadded(scaled % divisor, width: fractionDigits)
+        return String(scaled / divisor) + "." + RFC3339.padded(scaled % divisor, fractionDigits)
     }
 }

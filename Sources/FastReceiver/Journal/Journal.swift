@@ -179,7 +179,7 @@ enum JournalRecovery {
             }
         }
         if !report.notes.isEmpty {
-            let stamp = ISO8601DateFormatter().string(from: Date())
+            let stamp = RFC3339.now()
             let lines = report.notes.map { "\(stamp) \($0)\n" }.joined()
             if let handle = FileHandle(forWritingAtPath: directory + "/repairs.log") ?? {
                 FileManager.default.createFile(atPath: directory + "/repairs.log", contents: nil)

@@ -13,10 +13,7 @@ public struct JournalCatalog {
     /// One stored event as `journal cat` prints it:
     /// `{"receivedAt":"RFC 3339","eventId":"…","event":<body verbatim>}`.
     public static func line(for record: JournalRecord) -> String {
-        let seconds = Double(record.receivedAtMilliseconds) / 1000
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let receivedAt = formatter.string(from: Date(timeIntervalSince1970: seconds))
+        let receivedAt = RFC3339.string(unixMilliseconds: record.receivedAtMilliseconds)
         // The id is stored as it appears between quotes in the event, so it is already valid
         // JSON string contents.
         let id = record.eventID.isEmpty ? "null" : "\"" + String(decoding: record.eventID, as: UTF8.self) + "\""

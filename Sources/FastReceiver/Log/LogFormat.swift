@@ -41,7 +41,7 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let time = Self.timestamp()
+        let time = RFC3339.now()
         let line: String
         switch format {
         case .text:
@@ -63,12 +63,6 @@ public struct LineLogHandler: LogHandler {
                 offset += written
             }
         }
-    }
-
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
     }
 
     /// A JSON string literal.
