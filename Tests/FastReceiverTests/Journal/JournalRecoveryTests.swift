@@ -138,6 +138,18 @@ import Testing
         }
     }
 
+    /// Starts `count` clients posting fresh signed events to `port` until halted.
+    static func startPosters(_ count: Int, port: Int) -> ([Poster], DispatchGroup) {
+        let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
+        let posters = (0..<count).map { _ in Poster(port: port, factory: factory) }
+        let group = DispatchGroup()
+        for poster in posters {
+            group.enter()
+            Thread { poster.run(); group.leave() }.start()
+        }
+        return (posters, group)
+    }
+
     @Test("kill -9 while 16 clients post: after restart every acknowledged event is stored exactly once")
     func killNine() throws {
         let environment = ShutdownTests.environment()
@@ -145,13 +157,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: data) }
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"], environment: environment)
         let port = try child.waitForPort()
-        let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
-        let posters = (0..<16).map { _ in Poster(port: port, factory: factory) }
-        let group = DispatchGroup()
-        for poster in posters {
-            group.enter()
-            Thread { poster.run(); group.leave() }.start()
-        }
+        let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_500_000)
         kill(child.process.processIdentifier, SIGKILL)
         _ = child.waitForExit(timeout: 10)
@@ -194,13 +200,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: data) }
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"], environment: environment)
         let port = try child.waitForPort()
-        let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
-        let posters = (0..<16).map { _ in Poster(port: port, factory: factory) }
-        let group = DispatchGroup()
-        for poster in posters {
-            group.enter()
-            Thread { poster.run(); group.leave() }.start()
-        }
+        let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_000_000)
         kill(child.process.processIdentifier, SIGTERM)
         #expect(child.waitForExit(timeout: 30) == 0)
