@@ -91,11 +91,6 @@ public struct DTEventFactory: Sendable {
         return #"{"event":{"eventId":"\#(eventID)","targetName":"projects/\#(projectID)/devices/\#(deviceID)","eventType":"\#(type.rawValue)","data":\#(data),"timestamp":"\#(time)"},"labels":{"name":"emulated \#(type.rawValue)"},"metadata":{"deviceId":"\#(deviceID)","projectId":"\#(projectID)","deviceType":"\#(type.rawValue)","productNumber":""}}"#
     }
 
-    /// RFC 3339 UTC with milliseconds, as DT writes `timestamp` and `updateTime`.
-    static func timestamp(unixMilliseconds: Int64) -> String {
-        RFC3339.string(unixMilliseconds: unixMilliseconds)
-    }
-
     /// `scaled / 10^fractionDigits` written with exactly `fractionDigits` decimals (non-negative values only).
     private static func decimal(_ scaled: Int, fractionDigits: Int) -> String {
         var divisor = 1

@@ -35,7 +35,7 @@ public final class DTEventSigner {
         let eventID = eventID ?? DTEventFactory.newEventID(using: &random)
         let milliseconds = Int64((now.timeIntervalSince1970 * 1000).rounded(.down))
         if cachedTime.milliseconds != milliseconds {
-            cachedTime = (milliseconds, DTEventFactory.timestamp(unixMilliseconds: milliseconds))
+            cachedTime = (milliseconds, RFC3339.string(unixMilliseconds: milliseconds))
         }
         let body = Array(DTEventFactory.body(type: type, eventID: eventID, projectID: factory.projectID, device: device,
                                              time: cachedTime.text, using: &random).utf8)
