@@ -33,8 +33,8 @@ import Testing
 
     @Test("Timestamps are RFC 3339 UTC with milliseconds, as DT writes them")
     func timestampFormat() {
-        #expect(DTEventFactory.timestamp(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(DTEventFactory.timestamp(unixMilliseconds: 1_716_978_843_007) == "2024-05-29T10:34:03.007Z")
+        #expect(RFC3339.string(unixMilliseconds: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.string(unixMilliseconds: 1_716_978_843_007) == "2024-05-29T10:34:03.007Z")
     }
 
     @Test("Event ids are 20 base32hex characters")
