@@ -9,8 +9,9 @@ struct VerifyCommand: ParsableCommand {
         abstract: "Check a captured request's X-Dt-Signature against its body.",
         discussion: """
             The secret comes from DT_SIGNATURE_SECRET (and DT_SIGNATURE_SECRET_PREVIOUS), or from \
-            --secret-file. Prints "valid" and exits 0, or prints why the request would be refused \
-            and exits 1. Exits 2 when the inputs themselves cannot be read.
+            --secret-file, with whitespace around each secret removed, as serve does. Prints \
+            "valid" and exits 0, or prints why the request would be refused and exits 1. Exits 2 \
+            when the inputs themselves cannot be read, or when OpenSSL fails.
             """
     )
 
@@ -23,7 +24,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Verify as of this Unix time in seconds (default: now).", valueName: "unix-seconds"))
     var at: Int64?
 
-    @Option(name: .long, help: ArgumentHelp("Read secrets from this file, one a line.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Read secrets from this file, one a line (surrounding whitespace removed).", valueName: "file"))
     var secretFile: String?
 
     @Option(name: .long, help: ArgumentHelp("Seconds of clock skew tolerated on exp and iat.", valueName: "seconds"))
@@ -64,6 +65,9 @@ struct VerifyCommand: ParsableCommand {
         case .rejected(let reason):
             print("invalid: \(reason)")
             throw ExitCode(1)
+        case .failed(let error):
+            FileHandle.standardError.write(Data("fast-receiver: the request could not be checked: \(error)\n".utf8))
+            throw ExitCode(2)
         }
     }
 }

@@ -2,7 +2,7 @@ import COpenSSL
 
 /// An OpenSSL call failed. Carries the call's name and OpenSSL's own reasons, drained from the
 /// thread's error queue so that a later call does not report a stale error.
-public struct CryptoError: Error, Sendable, CustomStringConvertible {
+public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The OpenSSL operation that failed, e.g. "EVP_MAC_init".
     public let operation: String
     /// OpenSSL's error strings, oldest first; empty when the queue held nothing.

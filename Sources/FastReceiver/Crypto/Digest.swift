@@ -55,19 +55,26 @@ public struct Digest: Sendable, CustomStringConvertible {
         }
     }
 
-    /// Whether `hexBytes` is exactly this digest in lower-case hex (the only spelling DT uses).
-    ///
-    /// Not secret-dependent (checksums travel in the clear), so an early exit is fine here.
-    public func matchesLowercaseHex(_ hexBytes: UnsafeRawBufferPointer) -> Bool {
-        guard hexBytes.count == 2 * count else { return false }
-        return withUnsafeBytes { raw in
-            for index in 0..<raw.count {
-                let byte = raw[index]
-                if hexBytes[2 * index] != HexDigits.lowercase[Int(byte >> 4)] { return false }
-                if hexBytes[2 * index + 1] != HexDigits.lowercase[Int(byte & 0x0F)] { return false }
+    /// Reads a digest written in lower-case hex, the only spelling DT uses for `checksum` and
+    /// `checksum_sha256`.
+    /// - Parameter hex: an even number, 2…64, of the characters `0–9 a–f`.
+    /// - Returns: nil for anything else (odd or wrong length, upper case, other characters).
+    public init?(lowercaseHex hex: UnsafeRawBufferPointer) {
+        guard hex.count >= 2, hex.count % 2 == 0, hex.count <= 2 * Digest.capacity else { return nil }
+        let count = hex.count / 2
+        var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let isValid = withUnsafeMutableBytes(of: &storage) { raw in
+            for index in 0..<count {
+                let high = HexDigits.lowercaseValue(hex[2 * index])
+                let low = HexDigits.lowercaseValue(hex[2 * index + 1])
+                guard high < 16, low < 16 else { return false }
+                raw[index] = high << 4 | low
             }
             return true
         }
+        guard isValid else { return nil }
+        self.count = count
+        self.storage = storage
     }
 
     public var description: String { "Digest(\(count) bytes)" }
@@ -86,8 +93,12 @@ enum HexDigits {
 }
 
 extension HexDigits {
-    /// Whether `byte` is one of `0–9 a–f`.
-    static func isLowercase(_ byte: UInt8) -> Bool {
-        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
+    /// The value of one of `0–9 a–f`, or 0xFF for any other byte (upper case included).
+    static func lowercaseValue(_ byte: UInt8) -> UInt8 {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte &- UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte &- UInt8(ascii: "a") &+ 10
+        default: 0xFF
+        }
     }
 }

@@ -110,56 +110,80 @@ public struct JSONReader {
         return count
     }
 
-    /// The value of a JSON number's bytes, or nil when it is not finite.
-    public func number(_ range: Range<Int>) -> Double? {
+    /// The value of a JSON number's bytes (a range the reader returned for a `.number` member).
+    ///
+    /// Every valid number has a value: one too large for a `Double` is ±infinity, one too small
+    /// is ±0, and a zero stays zero whatever its exponent (`0e400` is 0). Only the first 19
+    /// significant digits count, which is more than a `Double` holds.
+    public func number(_ range: Range<Int>) -> Double {
         var index = range.lowerBound
-        var negative = false
-        if bytes[index] == UInt8(ascii: "-") {
-            negative = true
-            index += 1
-        }
-        var mantissa = 0.0
+        let isNegative = bytes[index] == UInt8(ascii: "-")
+        if isNegative { index += 1 }
+        // The value is `significand × 10^exponent`; digits past the 19th only move the exponent.
+        var significand: UInt64 = 0
+        var significantDigits = 0
         var exponent = 0
         while index < range.upperBound, let digit = Self.digit(bytes[index]) {
-            mantissa = mantissa * 10 + Double(digit)
+            if significantDigits < 19 {
+                significand = significand * 10 + UInt64(digit)
+                if significand > 0 { significantDigits += 1 }
+            } else {
+                exponent += 1
+            }
             index += 1
         }
         if index < range.upperBound, bytes[index] == UInt8(ascii: ".") {
             index += 1
             while index < range.upperBound, let digit = Self.digit(bytes[index]) {
-                mantissa = mantissa * 10 + Double(digit)
-                exponent -= 1
+                if significantDigits < 19 {
+                    significand = significand * 10 + UInt64(digit)
+                    if significand > 0 { significantDigits += 1 }
+                    exponent -= 1
+                }
                 index += 1
             }
         }
         if index < range.upperBound, bytes[index] | 0x20 == UInt8(ascii: "e") {
             index += 1
-            var exponentNegative = false
+            var exponentIsNegative = false
             if bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
-                exponentNegative = bytes[index] == UInt8(ascii: "-")
+                exponentIsNegative = bytes[index] == UInt8(ascii: "-")
                 index += 1
             }
-            var value = 0
+            var written = 0
             while index < range.upperBound, let digit = Self.digit(bytes[index]) {
-                value = min(value * 10 + digit, 100_000)
+                // Far past any double's range either way; capping keeps the sum from overflowing.
+                written = min(written * 10 + digit, 100_000)
                 index += 1
             }
-            exponent += exponentNegative ? -value : value
+            exponent += exponentIsNegative ? -written : written
         }
-        var result = mantissa
-        if exponent != 0 {
-            var scale = 1.0
-            var remaining = abs(min(max(exponent, -800), 800))
-            var power = 10.0
-            while remaining > 0 {
-                if remaining & 1 == 1 { scale *= power }
-                power *= power
-                remaining >>= 1
-            }
-            result = exponent > 0 ? result * scale : result / scale
+        let magnitude: Double
+        if significand == 0 {
+            magnitude = 0
+        } else if exponent >= 0 {
+            // A significand of at least 1 times 10^309 or more is infinite, which is its value here.
+            magnitude = Double(significand) * Self.powerOfTen(min(exponent, 400))
+        } else if exponent >= -308 {
+            magnitude = Double(significand) / Self.powerOfTen(-exponent)
+        } else {
+            // 10^-exponent itself overflows: divide in two steps so subnormal results survive.
+            magnitude = Double(significand) / 1e308 / Self.powerOfTen(min(-exponent - 308, 400))
         }
-        if negative { result = -result }
-        return result.isFinite ? result : nil
+        return isNegative ? -magnitude : magnitude
+    }
+
+    /// 10^`exponent` for 0 ≤ `exponent` ≤ 400 (infinite above 308), by repeated squaring.
+    private static func powerOfTen(_ exponent: Int) -> Double {
+        var result = 1.0
+        var power = 10.0
+        var remaining = exponent
+        while remaining > 0 {
+            if remaining & 1 == 1 { result *= power }
+            power *= power
+            remaining >>= 1
+        }
+        return result
     }
 
     // MARK: scanning

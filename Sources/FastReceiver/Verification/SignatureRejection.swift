@@ -14,6 +14,8 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
     case malformedToken
     case invalidEncoding(Segment)
     case malformedHeader
+    case tooManyMembers(Segment, limit: Int)
+    case nestedTooDeep(Segment, limit: Int)
     case unsupportedAlgorithm
     case criticalExtension
     case wrongSignatureLength(Int)
@@ -22,8 +24,10 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
     case duplicateClaim
     case missingExpiry
     case expiryNotNumeric
+    case expiryOutOfRange
     case expired(exp: Int64, now: Int64, skew: Int64)
     case issuedAtNotNumeric
+    case issuedAtOutOfRange
     case issuedInFuture(iat: Int64, now: Int64, skew: Int64)
     case missingChecksum
     case malformedChecksum(ChecksumClaim)
@@ -32,9 +36,10 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
     /// Every `label`, in `labelIndex` order.
     public static let labels = [
         "missing_signature", "repeated_signature", "signature_too_long", "malformed_token", "invalid_encoding",
-        "malformed_header", "unsupported_algorithm", "critical_extension", "wrong_signature_length",
-        "signature_mismatch", "malformed_claims", "duplicate_claim", "missing_exp", "exp_not_numeric", "expired",
-        "iat_not_numeric", "iat_in_future", "missing_checksum", "malformed_checksum", "checksum_mismatch",
+        "malformed_header", "too_many_members", "nested_too_deep", "unsupported_algorithm", "critical_extension",
+        "wrong_signature_length", "signature_mismatch", "malformed_claims", "duplicate_claim", "missing_exp",
+        "exp_not_numeric", "exp_out_of_range", "expired", "iat_not_numeric", "iat_out_of_range", "iat_in_future",
+        "missing_checksum", "malformed_checksum", "checksum_mismatch",
     ]
 
     /// This reason's position in `labels` (for per-reason counters without a dictionary).
@@ -46,48 +51,29 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
         case .malformedToken: 3
         case .invalidEncoding: 4
         case .malformedHeader: 5
-        case .unsupportedAlgorithm: 6
-        case .criticalExtension: 7
-        case .wrongSignatureLength: 8
-        case .signatureMismatch: 9
-        case .malformedClaims: 10
-        case .duplicateClaim: 11
-        case .missingExpiry: 12
-        case .expiryNotNumeric: 13
-        case .expired: 14
-        case .issuedAtNotNumeric: 15
-        case .issuedInFuture: 16
-        case .missingChecksum: 17
-        case .malformedChecksum: 18
-        case .checksumMismatch: 19
+        case .tooManyMembers: 6
+        case .nestedTooDeep: 7
+        case .unsupportedAlgorithm: 8
+        case .criticalExtension: 9
+        case .wrongSignatureLength: 10
+        case .signatureMismatch: 11
+        case .malformedClaims: 12
+        case .duplicateClaim: 13
+        case .missingExpiry: 14
+        case .expiryNotNumeric: 15
+        case .expiryOutOfRange: 16
+        case .expired: 17
+        case .issuedAtNotNumeric: 18
+        case .issuedAtOutOfRange: 19
+        case .issuedInFuture: 20
+        case .missingChecksum: 21
+        case .malformedChecksum: 22
+        case .checksumMismatch: 23
         }
     }
 
     /// A stable snake_case name, e.g. for a `reason` metric label.
-    public var label: String {
-        switch self {
-        case .missingSignature: "missing_signature"
-        case .repeatedSignature: "repeated_signature"
-        case .signatureTooLong: "signature_too_long"
-        case .malformedToken: "malformed_token"
-        case .invalidEncoding: "invalid_encoding"
-        case .malformedHeader: "malformed_header"
-        case .unsupportedAlgorithm: "unsupported_algorithm"
-        case .criticalExtension: "critical_extension"
-        case .wrongSignatureLength: "wrong_signature_length"
-        case .signatureMismatch: "signature_mismatch"
-        case .malformedClaims: "malformed_claims"
-        case .duplicateClaim: "duplicate_claim"
-        case .missingExpiry: "missing_exp"
-        case .expiryNotNumeric: "exp_not_numeric"
-        case .expired: "expired"
-        case .issuedAtNotNumeric: "iat_not_numeric"
-        case .issuedInFuture: "iat_in_future"
-        case .missingChecksum: "missing_checksum"
-        case .malformedChecksum: "malformed_checksum"
-        case .checksumMismatch: "checksum_mismatch"
-        }
-    }
+    public var label: String { Self.labels[labelIndex] }
 
     public var description: String {
         switch self {
@@ -102,7 +88,13 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
         case .invalidEncoding(let segment):
             "the JWT \(segment.rawValue) segment is not unpadded base64url"
         case .malformedHeader:
-            "the JWT header is not a JSON object with a single alg member"
+            "the JWT header is not a JSON object with exactly one alg member and no repeated key"
+        case .tooManyMembers(.claims, let limit):
+            "the JWT carries too many claims: more than \(limit)"
+        case .tooManyMembers(let segment, let limit):
+            "the JWT \(segment.rawValue) has more than \(limit) members"
+        case .nestedTooDeep(let segment, let limit):
+            "the JWT \(segment.rawValue) nests objects or arrays deeper than \(limit) levels"
         case .unsupportedAlgorithm:
             "the JWT header's alg is not HS256: no other algorithm is accepted"
         case .criticalExtension:
@@ -119,10 +111,14 @@ public enum SignatureRejection: Error, Sendable, Equatable, CustomStringConverti
             "the JWT claims have no exp: DT Cloud always sets one"
         case .expiryNotNumeric:
             "the JWT exp claim is not a number"
+        case .expiryOutOfRange:
+            "the JWT exp claim is a number too large in magnitude to be a time (beyond ±9.2e18 seconds)"
         case .expired(let exp, let now, let skew):
             "the token expired at \(exp) (now \(now), \(skew) s of clock skew allowed): a late replay, or this machine's clock is wrong"
         case .issuedAtNotNumeric:
             "the JWT iat claim is not a number"
+        case .issuedAtOutOfRange:
+            "the JWT iat claim is a number too large in magnitude to be a time (beyond ±9.2e18 seconds)"
         case .issuedInFuture(let iat, let now, let skew):
             "the token was issued at \(iat), in the future (now \(now), \(skew) s of clock skew allowed): check this machine's clock"
         case .missingChecksum:

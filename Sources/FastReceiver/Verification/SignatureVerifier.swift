@@ -56,55 +56,91 @@ public final class SignatureVerifier {
         verify(signature, body: body, now: clock())
     }
 
-    /// Verifies a request as of `now` (Unix seconds).
+    /// Verifies a request as of `now` (Unix seconds): `authenticate` and then the body's checksum.
     public func verify(_ signature: SignatureHeader, body: UnsafeRawBufferPointer, now: Int64) -> VerificationOutcome {
+        switch authenticate(signature, now: now) {
+        case .authenticated(let checksum): verify(body, against: checksum)
+        case .rejected(let rejection): .rejected(rejection)
+        case .failed(let error): .failed(error)
+        }
+    }
+
+    /// Everything the head decides (DESIGN §2 rules 1–4 and 6): one well-formed token, `alg`
+    /// exactly HS256, an HMAC-SHA256 under one of the secrets, `exp` and `iat` within the clock
+    /// skew of `now`, no repeated claim, and a checksum claim of the right form.
+    ///
+    /// A server calls it as soon as a request's head has arrived, so a request that is not
+    /// DT's is refused before its body is buffered or inflated.
+    /// - Parameters:
+    ///   - signature: the request's `X-Dt-Signature` header(s).
+    ///   - now: the current Unix time in seconds.
+    /// - Returns: the checksum the body must match, or why the request is refused.
+    public func authenticate(_ signature: SignatureHeader, now: Int64) -> Authentication {
         let token: UnsafeRawBufferPointer
         switch signature {
         case .missing: return .rejected(.missingSignature)
         case .repeated: return .rejected(.repeatedSignature)
         case .single(let value): token = value
         }
-        switch authenticate(token) {
-        case .failure(let rejection):
-            return .rejected(rejection)
-        case .success(let claims):
-            if let rejection = checkClaims(claims, body: body, now: now) { return .rejected(rejection) }
-            return .verified
+        switch checkToken(token) {
+        case .signed(let claims): return checkClaims(claims, now: now)
+        case .rejected(let rejection): return .rejected(rejection)
+        case .failed(let error): return .failed(error)
         }
+    }
+
+    /// Rule 5: whether `body` hashes to the digest an authenticated token named.
+    /// - Parameters:
+    ///   - body: the body exactly as received (after transfer and content decoding).
+    ///   - checksum: what `authenticate` returned for the request's token.
+    public func verify(_ body: UnsafeRawBufferPointer, against checksum: ExpectedChecksum) -> VerificationOutcome {
+        let context = checksum.claim == .sha256 ? sha256 : sha1
+        do {
+            return try context.hash(body) == checksum.digest ? .verified : .rejected(.checksumMismatch(checksum.claim))
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    /// What `checkToken` found.
+    enum TokenCheck {
+        /// Signed with a configured secret: the decoded claims, valid until the next call.
+        case signed(claims: UnsafeRawBufferPointer)
+        case rejected(SignatureRejection)
+        case failed(CryptoError)
     }
 
     /// Rules 1–3 and 6 on a compact JWS: three strict base64url segments, `alg` exactly HS256,
     /// and an HMAC-SHA256 under one of the secrets.
-    /// - Returns: the decoded claims (valid until the next call), or why the token is refused.
-    func authenticate(_ token: UnsafeRawBufferPointer) -> Result<UnsafeRawBufferPointer, SignatureRejection> {
-        guard token.count <= Self.maxTokenBytes else { return .failure(.signatureTooLong(limit: Self.maxTokenBytes)) }
+    func checkToken(_ token: UnsafeRawBufferPointer) -> TokenCheck {
+        guard token.count <= Self.maxTokenBytes else { return .rejected(.signatureTooLong(limit: Self.maxTokenBytes)) }
         let dot = UInt8(ascii: ".")
         guard let firstDot = token.firstIndex(of: dot, from: 0, to: token.count),
               let secondDot = token.firstIndex(of: dot, from: firstDot + 1, to: token.count),
               token.firstIndex(of: dot, from: secondDot + 1, to: token.count) == nil,
               firstDot > 0, secondDot > firstDot + 1, secondDot + 1 < token.count
-        else { return .failure(.malformedToken) }
+        else { return .rejected(.malformedToken) }
         let headerSegment = UnsafeRawBufferPointer(rebasing: token[..<firstDot])
         let claimsSegment = UnsafeRawBufferPointer(rebasing: token[(firstDot + 1)..<secondDot])
         let signatureSegment = UnsafeRawBufferPointer(rebasing: token[(secondDot + 1)...])
 
         // The header pins the algorithm before any key is used.
         guard let headerCount = Base64URL.decode(headerSegment, into: scratch) else {
-            return .failure(.invalidEncoding(.header))
+            return .rejected(.invalidEncoding(.header))
         }
         if let rejection = checkHeader(UnsafeRawBufferPointer(rebasing: scratch[..<headerCount])) {
-            return .failure(rejection)
+            return .rejected(rejection)
         }
         // The claims must be strict base64url too: a MAC over a sloppy encoding is still refused.
         let claimsBuffer = UnsafeMutableRawBufferPointer(rebasing: scratch[headerCount...])
         guard let claimsCount = Base64URL.decode(claimsSegment, into: claimsBuffer) else {
-            return .failure(.invalidEncoding(.claims))
+            return .rejected(.invalidEncoding(.claims))
         }
         // The MAC covers the segments exactly as sent.
-        if let rejection = checkSignature(signatureSegment, signingInput: UnsafeRawBufferPointer(rebasing: token[..<secondDot])) {
-            return .failure(rejection)
+        if let refusal = checkSignature(signatureSegment, signingInput: UnsafeRawBufferPointer(rebasing: token[..<secondDot])) {
+            return refusal
         }
-        return .success(UnsafeRawBufferPointer(rebasing: claimsBuffer[..<claimsCount]))
+        return .signed(claims: UnsafeRawBufferPointer(rebasing: claimsBuffer[..<claimsCount]))
     }
 
     private func checkHeader(_ header: UnsafeRawBufferPointer) -> SignatureRejection? {
@@ -121,6 +157,10 @@ public final class SignatureVerifier {
                     hasCritical = true
                 }
             }
+        } catch .tooManyMembers(let limit) {
+            return .tooManyMembers(.header, limit: limit)
+        } catch .tooDeep(let limit) {
+            return .nestedTooDeep(.header, limit: limit)
         } catch {
             return .malformedHeader
         }
@@ -130,27 +170,38 @@ public final class SignatureVerifier {
         return nil
     }
 
-    private func checkSignature(_ segment: UnsafeRawBufferPointer, signingInput: UnsafeRawBufferPointer) -> SignatureRejection? {
+    /// - Returns: nil when a secret's MAC matches, else why not.
+    private func checkSignature(_ segment: UnsafeRawBufferPointer, signingInput: UnsafeRawBufferPointer) -> TokenCheck? {
         // Room for 40 bytes, so that a slightly long or padded signature is reported for what it
         // is; anything longer cannot be an HS256 signature at all.
-        guard let needed = Base64URL.decodedCount(segment.count) else { return .invalidEncoding(.signature) }
+        guard let needed = Base64URL.decodedCount(segment.count) else { return .rejected(.invalidEncoding(.signature)) }
         var decoded: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        guard needed <= MemoryLayout.size(ofValue: decoded) else { return .wrongSignatureLength(needed) }
+        guard needed <= MemoryLayout.size(ofValue: decoded) else { return .rejected(.wrongSignatureLength(needed)) }
         guard let count = withUnsafeMutableBytes(of: &decoded, { Base64URL.decode(segment, into: $0) }) else {
-            return .invalidEncoding(.signature)
+            return .rejected(.invalidEncoding(.signature))
         }
-        guard count == 32 else { return .wrongSignatureLength(count) }
-        return withUnsafeBytes(of: decoded) { raw in
+        guard count == 32 else { return .rejected(.wrongSignatureLength(count)) }
+        return withUnsafeBytes(of: decoded) { raw -> TokenCheck? in
             let signature = UnsafeRawBufferPointer(rebasing: raw[..<32])
+            // A secret whose MAC OpenSSL cannot compute does not stop another from matching; the
+            // failure decides only when no secret matched.
+            var failure: CryptoError?
             for mac in macs {
-                guard let expected = try? mac.authenticationCode(for: signingInput) else { continue }
+                let expected: Digest
+                do throws(CryptoError) {
+                    expected = try mac.authenticationCode(for: signingInput)
+                } catch {
+                    failure = error
+                    continue
+                }
                 if expected.withUnsafeBytes({ ConstantTime.equals($0, signature) }) { return nil }
             }
-            return .signatureMismatch
+            return failure.map { .failed($0) } ?? .rejected(.signatureMismatch)
         }
     }
 
-    private func checkClaims(_ claims: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, now: Int64) -> SignatureRejection? {
+    /// Rule 4 and the form of rule 5's claim, on authenticated claims.
+    private func checkClaims(_ claims: UnsafeRawBufferPointer, now: Int64) -> Authentication {
         let reader = JSONReader(claims)
         var exp: JSONMember?
         var iat: JSONMember?
@@ -169,63 +220,56 @@ public final class SignatureVerifier {
                 }
             }
         } catch .duplicateKey {
-            return .duplicateClaim
+            return .rejected(.duplicateClaim)
+        } catch .tooManyMembers(let limit) {
+            return .rejected(.tooManyMembers(.claims, limit: limit))
+        } catch .tooDeep(let limit) {
+            return .rejected(.nestedTooDeep(.claims, limit: limit))
         } catch {
-            return .malformedClaims
+            return .rejected(.malformedClaims)
         }
 
-        guard let exp else { return .missingExpiry }
-        guard exp.kind == .number, let expiry = reader.number(exp.value) else { return .expiryNotNumeric }
+        guard let exp else { return .rejected(.missingExpiry) }
+        guard exp.kind == .number else { return .rejected(.expiryNotNumeric) }
+        let expiry = reader.number(exp.value)
+        guard Self.timeRange.contains(expiry) else { return .rejected(.expiryOutOfRange) }
         guard Double(now) <= expiry + Double(clockSkew) else {
-            return .expired(exp: Self.seconds(expiry), now: now, skew: clockSkew)
+            return .rejected(.expired(exp: Int64(expiry), now: now, skew: clockSkew))
         }
         if let iat {
-            guard iat.kind == .number, let issued = reader.number(iat.value) else { return .issuedAtNotNumeric }
+            guard iat.kind == .number else { return .rejected(.issuedAtNotNumeric) }
+            let issued = reader.number(iat.value)
+            guard Self.timeRange.contains(issued) else { return .rejected(.issuedAtOutOfRange) }
             guard issued <= Double(now) + Double(clockSkew) else {
-                return .issuedInFuture(iat: Self.seconds(issued), now: now, skew: clockSkew)
+                return .rejected(.issuedInFuture(iat: Int64(issued), now: now, skew: clockSkew))
             }
         }
 
-        let claim: ChecksumCheck
+        let member: JSONMember
+        let claim: SignatureRejection.ChecksumClaim
         if let sha256Claim {
-            claim = ChecksumCheck(member: sha256Claim, name: .sha256, context: sha256)
+            (member, claim) = (sha256Claim, .sha256)
         } else if let sha1Claim {
-            claim = ChecksumCheck(member: sha1Claim, name: .sha1, context: sha1)
+            (member, claim) = (sha1Claim, .sha1)
         } else {
-            return .missingChecksum
+            return .rejected(.missingChecksum)
         }
-        return claim.check(reader: reader, body: body)
-    }
-
-    /// Whole seconds for messages; clamps values no `Int64` holds.
-    private static func seconds(_ value: Double) -> Int64 {
-        value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
-    }
-}
-
-/// Compares one checksum claim with the body's digest.
-private struct ChecksumCheck {
-    let member: JSONMember
-    let name: SignatureRejection.ChecksumClaim
-    let context: DigestContext
-
-    func check(reader: JSONReader, body: UnsafeRawBufferPointer) -> SignatureRejection? {
-        let hexCount = context.algorithm == .sha256 ? 64 : 40
-        guard member.kind == .string else { return .malformedChecksum(name) }
+        guard member.kind == .string else { return .rejected(.malformedChecksum(claim)) }
         if !member.valueHasEscapes {
-            // The usual spelling: compare the claim's bytes where they are.
+            // The usual spelling: read the claim's bytes where they are.
             let hex = UnsafeRawBufferPointer(rebasing: reader.bytes[member.value])
-            guard hex.count == hexCount, hex.allSatisfy({ HexDigits.isLowercase($0) }) else { return .malformedChecksum(name) }
-            guard let digest = try? context.hash(body) else { return .checksumMismatch(name) }
-            return digest.matchesLowercaseHex(hex) ? nil : .checksumMismatch(name)
+            return ExpectedChecksum(claim: claim, hex: hex).map { .authenticated($0) } ?? .rejected(.malformedChecksum(claim))
         }
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
         return withUnsafeMutableBytes(of: &text) { raw in
-            guard let count = reader.decodeString(member.value, into: raw), count == hexCount,
-                  raw[..<count].allSatisfy({ HexDigits.isLowercase($0) })
-            else { return .malformedChecksum(name) }
-            guard let digest = try? context.hash(body) else { return .checksumMismatch(name) }
-            return digest.matchesLowercaseHex(UnsafeRawBufferPointer(rebasing: raw[..<count])) ? nil : .checksumMismatch(name)
+            guard let count = reader.decodeString(member.value, into: raw),
+                  let checksum = ExpectedChecksum(claim: claim, hex: UnsafeRawBufferPointer(rebasing: raw[..<count]))
+            else { return .rejected(.malformedChecksum(claim)) }
+            return .authenticated(checksum)
         }
     }
+
+    /// The times `exp` and `iat` may name, in Unix seconds: those an `Int64` holds, so that a
+    /// reason can quote them exactly.
+    private static let timeRange = -9.2e18...9.2e18
 }

@@ -4,4 +4,7 @@ public enum VerificationOutcome: Sendable, Equatable {
     case verified
     /// Refused, for exactly one reason.
     case rejected(SignatureRejection)
+    /// OpenSSL failed, so the request could not be checked: this receiver's fault, not the
+    /// sender's, and worth a retry.
+    case failed(CryptoError)
 }

@@ -77,12 +77,18 @@ private let rfc4231: [(key: [UInt8], data: [UInt8], mac: String)] = [
         }
     }
 
-    @Test("Hex matching accepts only the exact lower-case spelling")
-    func hexMatching() throws {
+    @Test("Reading hex accepts only the exact lower-case spelling")
+    func lowercaseHex() throws {
         let digest = try OpenSSLDigest.sha1(Array("abc".utf8))
-        Array(digest.hex.utf8).withUnsafeBytes { #expect(digest.matchesLowercaseHex($0)) }
-        Array(digest.hex.uppercased().utf8).withUnsafeBytes { #expect(!digest.matchesLowercaseHex($0)) }
-        Array(digest.hex.dropLast().utf8).withUnsafeBytes { #expect(!digest.matchesLowercaseHex($0)) }
+        func read(_ text: String) -> Digest? { Array(text.utf8).withUnsafeBytes { Digest(lowercaseHex: $0) } }
+        #expect(read(digest.hex) == digest)
+        #expect(read(digest.hex)?.count == 20)
+        #expect(read(digest.hex.uppercased()) == nil)
+        #expect(read(String(digest.hex.dropLast())) == nil)
+        #expect(read(String(digest.hex.dropLast(1)) + "g") == nil)
+        #expect(read("") == nil)
+        #expect(read(String(repeating: "ab", count: 33)) == nil)
+        #expect(read(String(repeating: "ab", count: 32))?.count == 32)
     }
 }
 

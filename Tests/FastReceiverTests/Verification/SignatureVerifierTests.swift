@@ -134,7 +134,21 @@ import Testing
         }, expected: .rejected(.missingExpiry)),
         Attack(name: "exp a string", token: { f in f.token(claims: f.claims(exp: #""\#(f.now + 3600)""#)) }, expected: .rejected(.expiryNotNumeric)),
         Attack(name: "exp null", token: { f in f.token(claims: f.claims(exp: "null")) }, expected: .rejected(.expiryNotNumeric)),
-        Attack(name: "exp out of range", token: { f in f.token(claims: f.claims(exp: "1e999")) }, expected: .rejected(.expiryNotNumeric)),
+        Attack(name: "exp beyond any double", token: { f in f.token(claims: f.claims(exp: "1e999")) }, expected: .rejected(.expiryOutOfRange)),
+        Attack(name: "exp 1e400", token: { f in f.token(claims: f.claims(exp: "1e400")) }, expected: .rejected(.expiryOutOfRange)),
+        Attack(name: "exp -1e400", token: { f in f.token(claims: f.claims(exp: "-1e400")) }, expected: .rejected(.expiryOutOfRange)),
+        Attack(name: "exp beyond Int64 seconds", token: { f in f.token(claims: f.claims(exp: "1e19")) }, expected: .rejected(.expiryOutOfRange)),
+        Attack(name: "exp 0e400 is zero, long expired", token: { f in f.token(claims: f.claims(exp: "0e400")) },
+               expected: .rejected(.expired(exp: 0, now: 1_716_978_843, skew: 60))),
+        Attack(name: "exp with 400 fraction digits is still its value", token: { f in
+            f.token(claims: f.claims(exp: "\(f.now + 3600).\(String(repeating: "0", count: 400))"))
+        }, expected: .verified),
+        Attack(name: "exp written with 400 leading fraction zeros and a large exponent", token: { f in
+            f.token(claims: f.claims(exp: "0.\(String(repeating: "0", count: 400))\(f.now + 3600)e410"))
+        }, expected: .verified),
+        Attack(name: "iat 1e400", token: { f in f.token(claims: f.claims(iat: "1e400")) }, expected: .rejected(.issuedAtOutOfRange)),
+        Attack(name: "iat -1e400", token: { f in f.token(claims: f.claims(iat: "-1e400")) }, expected: .rejected(.issuedAtOutOfRange)),
+        Attack(name: "iat 1e-400 is zero, long past", token: { f in f.token(claims: f.claims(iat: "1e-400")) }, expected: .verified),
         Attack(name: "exp just past the skew", token: { f in f.token(claims: f.claims(exp: String(f.now - 61))) },
                expected: .rejected(.expired(exp: 1_716_978_782, now: 1_716_978_843, skew: 60))),
         Attack(name: "exp exactly at the skew boundary", token: { f in f.token(claims: f.claims(exp: String(f.now - 60))) }, expected: .verified),
@@ -181,7 +195,21 @@ import Testing
         }, expected: .verified),
         Attack(name: "claims nested too deep", token: { f in
             f.token(claims: #"{"checksum_sha256":"\#(f.sha256Hex)","exp":\#(f.now + 10),"x":\#(String(repeating: "[", count: 40) + String(repeating: "]", count: 40))}"#)
-        }, expected: .rejected(.malformedClaims)),
+        }, expected: .rejected(.nestedTooDeep(.claims, limit: 32))),
+        Attack(name: "33 claims", token: { f in
+            f.token(claims: #"{"checksum_sha256":"\#(f.sha256Hex)","exp":\#(f.now + 10),\#((0..<31).map { "\"c\($0)\":0" }.joined(separator: ","))}"#)
+        }, expected: .rejected(.tooManyMembers(.claims, limit: 32))),
+        Attack(name: "32 claims", token: { f in
+            f.token(claims: #"{"checksum_sha256":"\#(f.sha256Hex)","exp":\#(f.now + 10),\#((0..<30).map { "\"c\($0)\":0" }.joined(separator: ","))}"#)
+        }, expected: .verified),
+        Attack(name: "33 header members", token: { f in
+            f.token(header: #"{"alg":"HS256",\#((0..<32).map { "\"h\($0)\":0" }.joined(separator: ","))}"#)
+        }, expected: .rejected(.tooManyMembers(.header, limit: 32))),
+        Attack(name: "header nested too deep", token: { f in
+            f.token(header: #"{"alg":"HS256","x":\#(String(repeating: "[", count: 40) + String(repeating: "]", count: 40))}"#)
+        }, expected: .rejected(.nestedTooDeep(.header, limit: 32))),
+        Attack(name: "a header key twice, not alg", token: { $0.token(header: #"{"alg":"HS256","typ":"JWT","typ":"JWT"}"#) },
+               expected: .rejected(.malformedHeader)),
     ]
 
     @Test("Attack table", arguments: attacks)
@@ -196,6 +224,34 @@ import Testing
             #expect(verifier.verify(.missing, body: body) == .rejected(.missingSignature))
             #expect(verifier.verify(.repeated, body: body) == .rejected(.repeatedSignature))
         }
+    }
+
+    @Test("The head decides every rule but the checksum; the body is checked later against the small value the head kept")
+    func headThenBody() throws {
+        let verifier = try factory.verifier()
+        let authentication = Array(factory.token().utf8).withUnsafeBytes { verifier.authenticate(.single($0), now: factory.now) }
+        guard case .authenticated(let checksum) = authentication else {
+            Issue.record("the genuine token was refused: \(authentication)")
+            return
+        }
+        #expect(checksum.claim == .sha256)
+        // Another request's token goes through the same scratch space in between.
+        let other = factory.token(claims: factory.claims(checksums: #""checksum":"\#(String(repeating: "0", count: 40))""#))
+        let otherAuthentication = Array(other.utf8).withUnsafeBytes { verifier.authenticate(.single($0), now: factory.now) }
+        guard case .authenticated(let otherChecksum) = otherAuthentication else {
+            Issue.record("the second token was refused: \(otherAuthentication)")
+            return
+        }
+        #expect(otherChecksum.claim == .sha1)
+        factory.body.withUnsafeBytes { #expect(verifier.verify($0, against: checksum) == .verified) }
+        Array("{}".utf8).withUnsafeBytes { #expect(verifier.verify($0, against: checksum) == .rejected(.checksumMismatch(.sha256))) }
+        factory.body.withUnsafeBytes { #expect(verifier.verify($0, against: otherChecksum) == .rejected(.checksumMismatch(.sha1))) }
+        // Kept by a connection between head and body: inline bytes, no reference to anything.
+        #expect(_isPOD(ExpectedChecksum.self))
+        #expect(MemoryLayout<ExpectedChecksum>.size <= 48)
+        // A refused token is refused before any body exists.
+        let expired = Array(factory.token().utf8).withUnsafeBytes { verifier.authenticate(.single($0), now: factory.now + 3600 + 61) }
+        #expect(expired == .rejected(.expired(exp: factory.now + 3600, now: factory.now + 3600 + 61, skew: 60)))
     }
 
     @Test("A token exactly 8 KiB long is not refused for its size")
