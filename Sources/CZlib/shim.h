@@ -1,5 +1,6 @@
 // zlib for FastReceiver: CRC-32 for journal records, gzip for sealed segments and for
-// `Content-Encoding: gzip` request bodies. Only Sources/FastReceiver/Journal uses it.
+// `Content-Encoding: gzip` request bodies. Only Sources/FastReceiver/Journal and
+// HTTP/ContentDecoder.swift use it.
 #ifndef FAST_RECEIVER_CZLIB_SHIM_H
 #define FAST_RECEIVER_CZLIB_SHIM_H
 
@@ -12,9 +13,11 @@ static inline unsigned long fr_crc32(unsigned long crc, const void *data, size_t
     return crc32_z(crc, (const Bytef *)data, len);
 }
 
-/// Inflates a gzip- (`window_bits` 31), zlib- (15) or auto-detected (47) stream in one call.
-/// Returns the bytes written, -1 for a malformed stream, -2 when the output would exceed
-/// `out_len` (the caller's cap on the inflated size).
+/// Inflates a gzip- (`window_bits` 31), zlib- (15) or raw-deflate (-15) stream in one call.
+/// A gzip stream may hold several members, one after another (RFC 1952 §2.2): each must be
+/// complete, and their output is concatenated. Returns the bytes written, -1 for a malformed
+/// stream (trailing bytes that are not a whole member included), -2 when the output would
+/// exceed `out_len` (the caller's cap on the inflated size, across all members).
 static inline long fr_inflate(int window_bits, const void *in, size_t in_len, void *out, size_t out_len) {
     z_stream stream = {0};
     if (inflateInit2(&stream, window_bits) != Z_OK) return -1;
@@ -22,13 +25,24 @@ static inline long fr_inflate(int window_bits, const void *in, size_t in_len, vo
     stream.avail_in = (uInt)in_len;
     stream.next_out = (Bytef *)out;
     stream.avail_out = (uInt)out_len;
-    int status = inflate(&stream, Z_FINISH);
-    long written = (long)stream.total_out;
-    int consumed_all = stream.avail_in == 0;
+    long result = -1;
+    for (;;) {
+        int status = inflate(&stream, Z_FINISH);
+        if (status == Z_STREAM_END) {
+            if (stream.avail_in == 0) {
+                result = (long)(out_len - stream.avail_out);
+                break;
+            }
+            // More input after a member's trailer: only gzip allows another member. Every member
+            // consumes at least its 18-byte header and trailer, so this loop ends.
+            if (window_bits < 16 || inflateReset(&stream) != Z_OK) break;
+            continue;
+        }
+        if (status == Z_BUF_ERROR && stream.avail_out == 0) result = -2;
+        break;
+    }
     inflateEnd(&stream);
-    if (status == Z_STREAM_END && consumed_all) return written;
-    if (status == Z_BUF_ERROR && stream.avail_out == 0) return -2;
-    return -1;
+    return result;
 }
 
 /// Opens a gzip file for reading ("rb") or writing ("wb6"); NULL on failure.

@@ -1,7 +1,8 @@
 import CZlib
 
-/// Undoes `Content-Encoding: gzip` or `deflate` into a buffer of fixed size, so the verifier
-/// sees the bytes that were signed and a small compressed body cannot inflate without bound.
+/// Undoes `Content-Encoding: gzip` (one member or several, RFC 1952 §2.2) or `deflate` into a
+/// buffer of fixed size, so the verifier sees the bytes that were signed and a small compressed
+/// body cannot inflate without bound.
 public final class ContentDecoder {
     /// The codings understood.
     public enum Coding: Sendable { case identity, gzip, deflate }
