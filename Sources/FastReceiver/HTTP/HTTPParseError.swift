@@ -182,7 +182,7 @@ public enum HTTPParseError: Error, Sendable, Equatable, CustomStringConvertible 
         case .chunkDataNotTerminated:
             return "A chunk's data is not followed by CRLF; the chunk size does not match the data sent."
         case .chunkFramingTooLarge(let limit):
-            return "The chunk sizes and extensions of the body exceed \(limit) bytes; send larger chunks."
+            return "The body's chunked framing (size lines, extensions and line ends) exceeds \(limit) bytes."
         case .trailerSectionTooLarge(let limit):
             return "The trailer fields exceed the \(limit) bytes left by the header size limit."
         }

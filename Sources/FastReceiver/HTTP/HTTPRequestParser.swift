@@ -13,7 +13,8 @@
 /// reaches the same result as if the request had arrived in one piece. Limits are enforced as
 /// bytes arrive, never after buffering more than they allow.
 ///
-/// A typical loop: append bytes, call ``parse(_:count:)``; on ``HTTPParseEvent/head`` decide
+/// A typical loop: append bytes, call ``parse(_:count:)``; on ``HTTPParseEvent/needMoreData``
+/// call ``compactChunkFraming(_:count:)`` and read more; on ``HTTPParseEvent/head`` decide
 /// whether to read the body (and call `parse` again); on ``HTTPParseEvent/complete`` answer the
 /// request, call ``startNextRequest()`` and, once it is convenient, drop ``consumedBytes`` from the
 /// front of the buffer and call ``rebase(by:)``.
@@ -37,6 +38,8 @@ public struct HTTPRequestParser: Sendable {
 
     /// The limits this parser enforces.
     public let limits: HTTPLimits
+    /// ``HTTPLimits/maxChunkFramingBytes``, worked out once.
+    private let maxChunkFramingBytes: Int
 
     /// The current request's head, valid after ``HTTPParseEvent/head`` and
     /// ``HTTPParseEvent/complete``.
@@ -84,13 +87,15 @@ public struct HTTPRequestParser: Sendable {
         precondition(limits.maxHeaderBytes > 0, "maxHeaderBytes must be positive")
         precondition(limits.maxHeaderCount >= 0 && limits.maxBodyBytes >= 0, "limits must not be negative")
         self.limits = limits
+        maxChunkFramingBytes = limits.maxChunkFramingBytes
         head = HTTPRequestHead(fieldCapacity: limits.maxHeaderCount)
     }
 
     /// The bytes the buffer must hold to finish the current request, when that is known: the end
     /// of the head plus Content-Length once the head is parsed. Nil before the head and for chunked
     /// bodies, whose length is unknown until the last chunk; a buffer that may grow to
-    /// ``HTTPLimits/maxRequestBytes`` past ``consumedBytes`` always has room for them.
+    /// ``HTTPLimits/maxRequestBytes`` past ``consumedBytes`` always has room for them, as long as
+    /// ``compactChunkFraming(_:count:)`` drops their framing whenever more data is needed.
     public var requiredCapacity: Int? {
         switch state {
         case .headParsed, .contentLengthBody, .complete:
@@ -130,6 +135,45 @@ public struct HTTPRequestParser: Sendable {
             state = .failed(error)
             return .error(error)
         }
+    }
+
+    /// Drops the chunk framing parsed so far from the buffer, so that a chunked body occupies only
+    /// its decoded bytes, however small its chunks.
+    ///
+    /// The decoded body lies contiguous after the head; the framing the parser has read since
+    /// (size lines, extensions, CRLFs) lies between the body's end and the next byte it still
+    /// needs. This moves `buffer[thatByte..<count]` down to the end of the body and moves every
+    /// offset with it. Call it after ``HTTPParseEvent/needMoreData``, before appending more bytes;
+    /// outside a chunked body it changes nothing.
+    ///
+    /// - Parameters:
+    ///   - buffer: The buffer last given to ``parse(_:count:)``.
+    ///   - count: How many leading bytes of `buffer` hold received data.
+    /// - Returns: How many leading bytes hold received data now; use it as the new count.
+    public mutating func compactChunkFraming(_ buffer: UnsafeMutableRawBufferPointer, count: Int) -> Int {
+        precondition(count <= buffer.count && count >= position, "count does not match the bytes parsed")
+        let keptFrom: Int
+        switch state {
+        case .chunkSize, .chunkExtension, .chunkSizeLineFeed, .chunkData, .chunkDataCarriageReturn, .chunkDataLineFeed:
+            keptFrom = position
+        case .trailerLines:
+            // The trailer section is counted from its start, so it is kept whole.
+            keptFrom = trailerStart
+        default:
+            return count
+        }
+        let gap = keptFrom - body.upperBound
+        guard gap > 0 else { return count }
+        if count > keptFrom, let base = buffer.baseAddress {
+            // Overlapping ranges: copyMemory is a memmove.
+            (base + body.upperBound).copyMemory(from: base + keptFrom, byteCount: count - keptFrom)
+        }
+        position -= gap
+        if state == .trailerLines {
+            lineStart -= gap
+            trailerStart -= gap
+        }
+        return count - gap
     }
 
     /// Starts the next request at ``requestEnd``, for pipelined and keep-alive requests.
@@ -540,11 +584,11 @@ public struct HTTPRequestParser: Sendable {
 
     /// `chunk-size [ chunk-ext ] CRLF` and the CRLF after chunk data (RFC 9112 §7.1).
     private mutating func parseChunkFraming(_ byte: UInt8) throws(HTTPParseError) {
-        // Extensions and leading zeros carry no data, so without this budget a client could make
-        // the connection buffer an unbounded body that decodes to nothing.
+        // Extensions and leading zeros carry no data, so without this budget a client could keep
+        // a connection busy with a body that decodes to nothing.
         framingBytes += 1
-        guard framingBytes <= limits.maxHeaderBytes else {
-            throw .chunkFramingTooLarge(limit: limits.maxHeaderBytes)
+        guard framingBytes <= maxChunkFramingBytes else {
+            throw .chunkFramingTooLarge(limit: maxChunkFramingBytes)
         }
         switch state {
         case .chunkSize:

@@ -123,24 +123,58 @@ import Testing
         #expect(parseConnection(head + "80000\r\n\(half)\r\n80001\r\n").error == .bodyTooLarge(limit: 1 << 20))
     }
 
+    /// The framing budget is `maxHeaderBytes + 8 × maxBodyBytes`: here 100 + 80.
     @Test func chunkFramingBytes() {
-        let limits = HTTPLimits(maxHeaderBytes: 100)
-        expect(Self.chunkedPost(data: "abc", framing: 100), limits: limits, error: nil)
-        expect(Self.chunkedPost(data: "abc", framing: 101), limits: limits, error: .chunkFramingTooLarge(limit: 100))
+        let limits = HTTPLimits(maxHeaderBytes: 100, maxBodyBytes: 10)
+        #expect(limits.maxChunkFramingBytes == 180)
+        expect(Self.chunkedPost(data: "abc", framing: 180), limits: limits, error: nil)
+        expect(Self.chunkedPost(data: "abc", framing: 181), limits: limits, error: .chunkFramingTooLarge(limit: 180))
+        #expect(HTTPLimits().maxChunkFramingBytes == 16 * 1024 + 8 * (1 << 20))
+        #expect(HTTPLimits(maxHeaderBytes: 1, maxHeaderCount: 1, maxBodyBytes: .max / 4).maxChunkFramingBytes == .max)
     }
 
-    /// A request that uses every budget to the byte is exactly `maxRequestBytes` long.
-    @Test func maxRequestBytesIsTight() throws {
+    /// One chunk per byte: the smallest chunks there are, for a body of exactly the limit.
+    static func oneByteChunks(count: Int, extensionBytes: Int = 0) -> String {
+        let chunk = "1" + (extensionBytes > 0 ? ";" + String(repeating: "e", count: extensionBytes - 1) : "") + "\r\nd\r\n"
+        return "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: chunk, count: count) + "0\r\n\r\n"
+    }
+
+    /// However a body within the limit is chunked, it is accepted, even a 200 KB body in 64-byte
+    /// chunks with the default limits, whose framing is far more than the head limit.
+    @Test func anyChunkingWithinTheBodyLimit() throws {
+        let limits = HTTPLimits(maxHeaderBytes: 128, maxHeaderCount: 4, maxBodyBytes: 64)
+        expect(Self.oneByteChunks(count: 64), limits: limits, error: nil)
+        expect(Self.oneByteChunks(count: 64, extensionBytes: 3), limits: limits, error: nil)
+        expect(Self.oneByteChunks(count: 65), limits: limits, error: .bodyTooLarge(limit: 64))
+
+        let data = String(repeating: "x", count: 64)
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let text = head + String(repeating: "40\r\n\(data)\r\n", count: 3200) + "0\r\n\r\n"
+        let outcome = parseConnection(text, cuts: stride(from: 1000, to: text.utf8.count, by: 1000), compactsFraming: true)
+        #expect(outcome.error == nil)
+        #expect(outcome.requests.first?.body.count == 3200 * 64)
+    }
+
+    /// A request that uses every limit to the byte (a leading empty line, head and trailers filling
+    /// the header limit, a body of one-byte chunks filling the body and framing limits) is read one
+    /// byte at a time with its framing compacted: the harness checks that the bytes it keeps
+    /// always leave room in a buffer of `maxRequestBytes`.
+    @Test func maxRequestBytesHoldsEveryAcceptedRequest() throws {
         let limits = HTTPLimits(maxHeaderBytes: 128, maxHeaderCount: 4, maxBodyBytes: 64)
         let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
         let trailerPadding = 128 - head.utf8.count - "T: \r\n".utf8.count
         let trailers = "T: " + String(repeating: "t", count: trailerPadding) + "\r\n"
-        let text = "\r\n" + Self.chunkedPost(head: head, data: String(repeating: "d", count: 64), framing: 128, trailers: trailers)
-        let outcome = parseConnection(text, limits: limits)
+        // 64 one-byte chunks of 8 framing bytes each, plus "0" CRLF and padding: the whole budget.
+        let chunk = "1;ee\r\nd\r\n"
+        let lastPadding = limits.maxChunkFramingBytes - 64 * 8 - 3
+        let body = String(repeating: chunk, count: 64) + "0;" + String(repeating: "e", count: lastPadding - 1) + "\r\n"
+        let text = "\r\n" + head + body + trailers + "\r\n"
+        let outcome = parseConnection(text, limits: limits, cuts: 1...text.utf8.count, compactsFraming: true)
         #expect(outcome.error == nil)
-        let request = try #require(outcome.requests.first)
-        #expect(request.end == limits.maxRequestBytes)
-        #expect(request.body.count == 64)
+        #expect(outcome.requests.first?.body == Array(String(repeating: "d", count: 64).utf8))
+        // One byte more of framing is refused.
+        let over = "\r\n" + head + String(repeating: chunk, count: 64) + "0;" + String(repeating: "e", count: lastPadding) + "\r\n" + trailers + "\r\n"
+        #expect(parseConnection(over, limits: limits).error == .chunkFramingTooLarge(limit: limits.maxChunkFramingBytes))
     }
 
     @Test func maxRequestBytesSaturates() {

@@ -6,10 +6,11 @@ func parseConnection(
     _ text: String,
     limits: HTTPLimits = HTTPLimits(),
     cuts: some Sequence<Int> = [],
-    dropsConsumedBytes: Bool = false
+    dropsConsumedBytes: Bool = false,
+    compactsFraming: Bool = false
 ) -> HTTPParserHarness.Outcome {
     Array(text.utf8).withUnsafeBytes {
-        HTTPParserHarness.run($0, limits: limits, cuts: cuts, dropsConsumedBytes: dropsConsumedBytes)
+        HTTPParserHarness.run($0, limits: limits, cuts: cuts, dropsConsumedBytes: dropsConsumedBytes, compactsFraming: compactsFraming)
     }
 }
 
