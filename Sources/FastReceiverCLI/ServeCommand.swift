@@ -11,7 +11,8 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Every flag also reads the environment variable in brackets; flags win. The secret \
             comes from DT_SIGNATURE_SECRET (DT_SIGNATURE_SECRET_PREVIOUS is also accepted while \
-            rotating) or from --secret-file. SIGTERM or SIGINT drains and exits 0.
+            rotating) or from --secret-file; from either, whitespace around a secret (spaces, \
+            tabs, a trailing newline) is removed. SIGTERM or SIGINT drains and exits 0.
             """
     )
 
@@ -27,7 +28,7 @@ struct ServeCommand: ParsableCommand {
     var dataDirectory: String?
     @Option(help: ArgumentHelp("When a 200 is sent: fsync (survives power loss) or write (survives a crash of this process) [FAST_RECEIVER_DURABILITY]. Default fsync.", valueName: "mode"))
     var durability: String?
-    @Option(help: ArgumentHelp("File of secrets, one a line [DT_SIGNATURE_SECRET_FILE].", valueName: "file"))
+    @Option(help: ArgumentHelp("File of secrets, one a line, current first [DT_SIGNATURE_SECRET_FILE].", valueName: "file"))
     var secretFile: String?
     @Option(help: ArgumentHelp("Seconds of clock skew tolerated on exp and iat [FAST_RECEIVER_CLOCK_SKEW]. Default 60.", valueName: "seconds"))
     var clockSkew: Int?
@@ -35,7 +36,7 @@ struct ServeCommand: ParsableCommand {
     var maxHeaderBytes: Int?
     @Option(help: ArgumentHelp("Most header fields per request [FAST_RECEIVER_MAX_HEADER_COUNT]. Default 100.", valueName: "n"))
     var maxHeaderCount: Int?
-    @Option(help: ArgumentHelp("Largest body, in bytes [FAST_RECEIVER_MAX_BODY_BYTES]. Default 1048576.", valueName: "bytes"))
+    @Option(help: ArgumentHelp("Largest body, in bytes, both as received (without its chunked framing) and once gzip or deflate is undone [FAST_RECEIVER_MAX_BODY_BYTES]. Default 1048576. A chunked body is accepted however small its chunks: its framing (size lines, extensions, line ends) may take up to --max-header-bytes plus 8 bytes per byte of this limit.", valueName: "bytes"))
     var maxBodyBytes: Int?
     @Option(help: ArgumentHelp("Seconds from a request's first byte to the end of its headers [FAST_RECEIVER_HEADER_TIMEOUT]. Default 10.", valueName: "seconds"))
     var headerTimeout: Double?

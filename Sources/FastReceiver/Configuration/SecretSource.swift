@@ -3,6 +3,10 @@ import Foundation
 /// Where the signature secrets come from: `DT_SIGNATURE_SECRET` (plus
 /// `DT_SIGNATURE_SECRET_PREVIOUS` during rotation) or a secret file holding one secret a line,
 /// as Docker and Kubernetes mount secrets.
+///
+/// Both sources are read the same way: whitespace around a secret (spaces, tabs, line breaks,
+/// such as the newline `echo` or an editor leaves at the end) is removed, so a secret never begins
+/// or ends with whitespace, and one that is only whitespace counts as empty.
 public struct SecretSource: Sendable, Equatable {
     /// A file of secrets, one a line; when set, the environment's secrets are not used.
     public var secretFile: String?
@@ -24,18 +28,21 @@ public struct SecretSource: Sendable, Equatable {
             } catch {
                 throw ConfigurationError("The secret file \(secretFile) cannot be read as UTF-8 text; check its path and permissions.")
             }
-            let secrets = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-                .map { $0.trimmingCharacters(in: .whitespaces) }
-                .compactMap(SignatureSecret.init)
+            let secrets = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).compactMap(Self.secret)
             guard !secrets.isEmpty else {
                 throw ConfigurationError("The secret file \(secretFile) holds no secret; put the Data Connector's signature secret on its first line.")
             }
             return secrets
         }
-        guard let current = environment["DT_SIGNATURE_SECRET"].flatMap(SignatureSecret.init) else {
+        guard let current = environment["DT_SIGNATURE_SECRET"].flatMap(Self.secret) else {
             throw ConfigurationError("DT_SIGNATURE_SECRET is missing or empty; set it to the Data Connector's signature secret, or pass --secret-file.")
         }
-        let previous = environment["DT_SIGNATURE_SECRET_PREVIOUS"].flatMap(SignatureSecret.init)
+        let previous = environment["DT_SIGNATURE_SECRET_PREVIOUS"].flatMap(Self.secret)
         return [current] + (previous.map { [$0] } ?? [])
+    }
+
+    /// The secret `text` holds once surrounding whitespace is removed; nil when nothing is left.
+    private static func secret(_ text: some StringProtocol) -> SignatureSecret? {
+        SignatureSecret(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }
