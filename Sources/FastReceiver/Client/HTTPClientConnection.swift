@@ -116,20 +116,22 @@ public final class HTTPClientConnection {
         if !body.isEmpty || method == "POST" { head += "Content-Length: \(body.count)\r\n" }
         head += "\r\n"
         try send(Array(head.utf8) + body)
-        let response = try readResponse()
+        let response = try readResponse(toHEAD: method == "HEAD")
         if response.closesConnection { disconnect() }
         return response
     }
 
     /// Reads one response (skipping `100 Continue`).
-    public func readResponse() throws -> Response {
+    /// - Parameter toHEAD: whether the request was HEAD, whose answer has no body whatever its
+    ///   Content-Length says (RFC 9110 §9.3.2).
+    public func readResponse(toHEAD: Bool = false) throws -> Response {
         while true {
-            let response = try readOneResponse()
+            let response = try readOneResponse(toHEAD: toHEAD)
             if response.status != 100 { return response }
         }
     }
 
-    private func readOneResponse() throws -> Response {
+    private func readOneResponse(toHEAD: Bool) throws -> Response {
         let headEnd = try readUntilHeadEnd()
         let headText = String(decoding: pending[..<headEnd], as: UTF8.self)
         pending.removeFirst(headEnd + 4)
@@ -143,7 +145,7 @@ public final class HTTPClientConnection {
             return (line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
         }
         var response = Response(status: status, headers: headers.map { (name: $0.0, value: $0.1) }, body: [])
-        if status == 100 { return response }
+        if status == 100 || toHEAD { return response }
         let length = Int(response.header("content-length") ?? "0") ?? 0
         while pending.count < length { try fill() }
         response.body = Array(pending.prefix(length))

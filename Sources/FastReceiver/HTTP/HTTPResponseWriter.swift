@@ -25,9 +25,12 @@ public struct HTTPResponseWriter {
     ///   - keepAlive: whether the connection stays open; false adds `Connection: close`.
     ///   - http10: whether the request was HTTP/1.0, which needs `Connection: keep-alive` to stay open.
     ///   - date: the `Date` header's value (29 bytes, IMF-fixdate), formatted once a second.
+    ///   - omitsBody: true for an answer to HEAD: the head is the one GET would get, its
+    ///     Content-Length included, and no content follows (RFC 9110 §9.3.2).
     /// - Returns: false when the response does not fit; nothing is written then.
     @discardableResult
-    public mutating func write(_ response: HTTPResponse, keepAlive: Bool, http10: Bool, date: UnsafeRawBufferPointer) -> Bool {
+    public mutating func write(_ response: HTTPResponse, keepAlive: Bool, http10: Bool, date: UnsafeRawBufferPointer,
+                               omitsBody: Bool = false) -> Bool {
         let start = count
         var ok = true
         func put(_ text: StaticString) {
@@ -71,9 +74,11 @@ public struct HTTPResponseWriter {
             put("\r\nConnection: keep-alive")
         }
         put("\r\n\r\n")
-        switch response.body {
-        case .constant(let text): put(text)
-        case .text(var text): text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+        if !omitsBody {
+            switch response.body {
+            case .constant(let text): put(text)
+            case .text(var text): text.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+            }
         }
         if !ok { count = start }
         return ok
