@@ -20,13 +20,18 @@ public struct HTTPResponse: Sendable {
     public var contentType: StaticString = "text/plain; charset=utf-8"
     /// Whether this response ends the connection whatever the request asked for.
     public var closesConnection = false
+    /// More about why the request was refused, for the log only and never sent: the body stays
+    /// short and says nothing about this machine (e.g. the OpenSSL error behind a 500).
+    public var logDetail: String?
 
-    public init(status: Int, body: Body, retryAfterSeconds: Int? = nil, allow: StaticString? = nil, closesConnection: Bool = false) {
+    public init(status: Int, body: Body, retryAfterSeconds: Int? = nil, allow: StaticString? = nil, closesConnection: Bool = false,
+                logDetail: String? = nil) {
         self.status = status
         self.body = body
         self.retryAfterSeconds = retryAfterSeconds
         self.allow = allow
         self.closesConnection = closesConnection
+        self.logDetail = logDetail
     }
 
     public static let ok = HTTPResponse(status: 200, body: .constant("OK\n"))

@@ -1,10 +1,24 @@
+import Logging
+
 /// One worker's request pipeline: route, verify, read the envelope, dedupe, journal, answer.
 ///
-/// Routes: `POST <event path>` ingests; `GET|HEAD /healthz` and `/readyz` report health;
-/// other paths 404, other methods 405. Signature problems are answered 401 with their reason.
-/// A verified event is answered 200 only once its journal record is durable; a redelivered
-/// event (same `eventId`) is answered 200 without being stored again, once its first copy is.
+/// Routes: `POST <event path>` ingests; `GET|HEAD /healthz`, `/readyz` and `/metrics` report
+/// health; other paths 404, other methods 405. The token is verified as soon as the head has
+/// arrived, so a request that is not DT's is answered 401 before its body is read; only the
+/// body's checksum waits for the body. A verified event is answered 200 only once its journal
+/// record is durable; a redelivered event (same `eventId`) is answered 200 without being stored
+/// again, once its first copy is. An OpenSSL failure is answered 500: the fault is ours.
 public final class EventIngestor: RequestHandler {
+    /// What the head decided for a request that is read on: a few bytes, kept by the connection.
+    public enum RequestContext: Sendable {
+        /// An event whose token verified: the checksum its body must match, and the content
+        /// coding to undo before checking it.
+        case event(ExpectedChecksum, ContentDecoder.Coding)
+        case health
+        case readiness
+        case metrics
+    }
+
     private let worker: Int
     private var verifier: SignatureVerifier
     private let secrets: SecretStore?
@@ -16,6 +30,7 @@ public final class EventIngestor: RequestHandler {
     private let decoder: ContentDecoder
     private let metrics: WorkerMetrics
     private let registry: MetricsRegistry?
+    private let logger: Logger
 
     /// - Parameters:
     ///   - worker: this worker's index (its journal).
@@ -25,8 +40,10 @@ public final class EventIngestor: RequestHandler {
     ///   - metrics: this worker's counters (the server counts into the same block).
     ///   - registry: what `GET /metrics` renders; nil answers 404 there.
     ///   - secrets: when given, the verifier is rebuilt (same clock skew) whenever these are replaced.
+    ///   - logger: where a failure to take up replaced secrets is reported.
     public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal,
-                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil, secrets: SecretStore? = nil) {
+                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil, secrets: SecretStore? = nil,
+                logger: Logger = Logger(label: "fast-receiver")) {
         self.worker = worker
         self.verifier = verifier
         self.secrets = secrets
@@ -38,6 +55,7 @@ public final class EventIngestor: RequestHandler {
         self.decoder = ContentDecoder(limit: maxBodyBytes)
         self.metrics = metrics
         self.registry = registry
+        self.logger = logger
     }
 
     private enum Route { case events, health, readiness, metrics, unknown }
@@ -52,39 +70,50 @@ public final class EventIngestor: RequestHandler {
         return .unknown
     }
 
-    /// Everything the head alone decides: the route and method, exactly one signature, a
-    /// known content coding, and whether storage can take an event at all.
-    public func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> HTTPResponse? {
+    /// Everything the head alone decides: the route and method, the token (every rule but the
+    /// body's checksum), a known content coding, and whether storage can take an event at all.
+    public func headReceived(_ head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer, nowMilliseconds: Int64) -> HeadDecision<RequestContext> {
         switch route(head, in: buffer) {
         case .events:
             guard head.method == .post else {
-                return HTTPResponse(status: 405, body: .constant("events are POSTed\n"), allow: "POST")
+                return .refuse(HTTPResponse(status: 405, body: .constant("events are POSTed\n"), allow: "POST"))
             }
-            // Refuse unsigned requests before reading a body nobody will store.
-            switch head.count(of: "X-Dt-Signature", in: buffer) {
-            case 0: return unauthorized(.missingSignature)
-            case 1: break
-            default: return unauthorized(.repeatedSignature)
+            refreshSecrets()
+            let checksum: ExpectedChecksum
+            switch verifier.authenticate(Self.signature(of: head, in: buffer), now: nowMilliseconds / 1000) {
+            case .authenticated(let expected): checksum = expected
+            case .rejected(let reason): return .refuse(unauthorized(reason))
+            case .failed(let error): return .refuse(verificationFailed(error))
             }
-            if let encoding = head.contentEncoding, ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) == nil {
-                return HTTPResponse(status: 415, body: .constant("Content-Encoding must be gzip, deflate or identity\n"))
+            var coding = ContentDecoder.Coding.identity
+            if let encoding = head.contentEncoding {
+                guard let named = ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) else {
+                    return .refuse(HTTPResponse(status: 415, body: .constant("Content-Encoding must be gzip, deflate or identity\n")))
+                }
+                coding = named
             }
             // An event that began before a shutdown is finished; one that begins after is sent elsewhere.
-            if status.isDraining { return Self.draining }
-            if !workerJournal.isAvailable { return Self.storageUnavailable }
-            return nil
-        case .health, .readiness, .metrics:
-            guard head.method == .get || head.method == .head else {
-                return HTTPResponse(status: 405, body: .constant("use GET\n"), allow: "GET, HEAD")
-            }
-            return nil
-        case .unknown:
-            return .notFound
+            if status.isDraining { return .refuse(Self.draining) }
+            if !workerJournal.isAvailable { return .refuse(Self.storageUnavailable) }
+            return .accept(.event(checksum, coding))
+        case .health: return readOnly(head, .health)
+        case .readiness: return readOnly(head, .readiness)
+        case .metrics: return readOnly(head, .metrics)
+        case .unknown: return .refuse(.notFound)
         }
     }
 
-    public func respond(to head: HTTPRequestHead, body rawBody: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer, nowMilliseconds: Int64) -> RequestOutcome {
-        switch route(head, in: buffer) {
+    /// `context` for GET and HEAD; 405 for any other method.
+    private func readOnly(_ head: HTTPRequestHead, _ context: RequestContext) -> HeadDecision<RequestContext> {
+        guard head.method == .get || head.method == .head else {
+            return .refuse(HTTPResponse(status: 405, body: .constant("use GET\n"), allow: "GET, HEAD"))
+        }
+        return .accept(context)
+    }
+
+    public func respond(to head: HTTPRequestHead, context: RequestContext, body rawBody: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer,
+                        nowMilliseconds: Int64) -> RequestOutcome {
+        switch context {
         case .health:
             return .respond(.ok)
         case .readiness:
@@ -93,37 +122,47 @@ public final class EventIngestor: RequestHandler {
             var response = HTTPResponse(status: 200, body: .text(registry?.render() ?? ""))
             response.contentType = MetricsRegistry.contentType
             return .respond(response)
-        case .unknown:
-            return .respond(.notFound)
-        case .events:
-            break
-        }
-        var body = rawBody
-        if let encoding = head.contentEncoding {
-            switch decoder.decode(rawBody, coding: ContentDecoder.coding(of: UnsafeRawBufferPointer(rebasing: buffer[encoding])) ?? .identity) {
-            case .success(let decoded): body = decoded
-            case .failure(.tooLarge(let limit)):
-                return .respond(HTTPResponse(status: 413, body: .text("the body inflates past \(limit) bytes\n"), closesConnection: true))
-            case .failure:
-                return .respond(HTTPResponse(status: 400, body: .constant("the body is not valid for its Content-Encoding\n")))
+        case .event(let checksum, let coding):
+            var body = rawBody
+            if coding != .identity {
+                switch decoder.decode(rawBody, coding: coding) {
+                case .success(let decoded): body = decoded
+                case .failure(.tooLarge(let limit)):
+                    return .respond(HTTPResponse(status: 413, body: .text("the body inflates past \(limit) bytes\n"), closesConnection: true))
+                case .failure:
+                    return .respond(HTTPResponse(status: 400, body: .constant("the body is not valid for its Content-Encoding\n")))
+                }
+            }
+            switch verifier.verify(body, against: checksum) {
+            case .verified: return store(body, receivedAtMilliseconds: nowMilliseconds)
+            case .rejected(let reason): return .respond(unauthorized(reason))
+            case .failed(let error): return .respond(verificationFailed(error))
             }
         }
-        // `headReceived` made sure there is exactly one.
-        guard let value = head.firstValue(of: "X-Dt-Signature", in: buffer) else { return .respond(unauthorized(.missingSignature)) }
-        let now = nowMilliseconds / 1000
-        refreshSecrets()
-        if case .rejected(let reason) = verifier.verify(.single(UnsafeRawBufferPointer(rebasing: buffer[value])), body: body, now: now) {
-            return .respond(unauthorized(reason))
-        }
-        return store(body, receivedAtMilliseconds: nowMilliseconds)
     }
 
-    /// Picks up replaced secrets (SIGHUP) by rebuilding this worker's verifier.
+    /// The request's `X-Dt-Signature` fields (any case), found in one pass.
+    private static func signature(of head: HTTPRequestHead, in buffer: UnsafeRawBufferPointer) -> SignatureHeader {
+        var value: Range<Int>?
+        for field in head.fields where buffer.equalsIgnoringCase(field.name, "X-Dt-Signature") {
+            guard value == nil else { return .repeated }
+            value = field.value
+        }
+        return value.map { .single(UnsafeRawBufferPointer(rebasing: buffer[$0])) } ?? .missing
+    }
+
+    /// Picks up replaced secrets (SIGHUP) by rebuilding this worker's verifier. When OpenSSL
+    /// cannot build it, the previous secrets stay in use until the next replacement, and the
+    /// failure is logged and counted rather than passed over.
     private func refreshSecrets() {
         guard let secrets, secrets.generation != secretsGeneration else { return }
         secretsGeneration = secrets.generation
-        if let rebuilt = try? SignatureVerifier(secrets: secrets.current, clockSkew: verifier.clockSkew) {
-            verifier = rebuilt
+        do {
+            verifier = try SignatureVerifier(secrets: secrets.current, clockSkew: verifier.clockSkew)
+        } catch {
+            metrics.countSecretReloadFailure()
+            logger.error("reloaded secrets not taken up; this worker keeps verifying with the previous ones",
+                         metadata: ["worker": "\(worker)", "error": "\(error)"])
         }
     }
 
@@ -182,6 +221,14 @@ public final class EventIngestor: RequestHandler {
     private func unauthorized(_ reason: SignatureRejection) -> HTTPResponse {
         metrics.countRejection(reason)
         return HTTPResponse(status: 401, body: .text(reason.description + "\n"))
+    }
+
+    /// A 500 for an OpenSSL failure, counted. OpenSSL's own reasons go to the log only: the
+    /// sender did nothing wrong, and DT retries any answer but a 2xx.
+    private func verificationFailed(_ error: CryptoError) -> HTTPResponse {
+        metrics.countCryptoFailure()
+        return HTTPResponse(status: 500, body: .constant("the request could not be verified because of an internal error; retry later\n"),
+                            logDetail: error.description)
     }
 
     private static let draining = HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)

@@ -32,7 +32,8 @@ public final class Receiver: Sendable {
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
                     eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
-                    status: status, journal: journal, metrics: workerMetrics[worker], registry: registry, secrets: secrets)
+                    status: status, journal: journal, metrics: workerMetrics[worker], registry: registry, secrets: secrets,
+                    logger: logger)
             }
         } catch {
             journal.close()

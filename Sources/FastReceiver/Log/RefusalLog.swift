@@ -29,12 +29,17 @@ struct RefusalLog {
         return true
     }
 
-    mutating func log(status: Int, reason: String, peer: String) {
+    /// - Parameters:
+    ///   - reason: what the client was told.
+    ///   - detail: what only the log is told (e.g. OpenSSL's error behind a 500).
+    mutating func log(status: Int, reason: String, detail: String? = nil, peer: String) {
         var metadata: Logger.Metadata = ["status": "\(status)", "reason": "\(reason)", "peer": "\(peer)"]
+        if let detail { metadata["detail"] = "\(detail)" }
         if suppressed > 0 {
             metadata["suppressed"] = "\(suppressed)"
             suppressed = 0
         }
-        logger.info("refused request", metadata: metadata)
+        // A 500 is this receiver's own failure, not the client's.
+        logger.log(level: status == 500 ? .error : .info, "refused request", metadata: metadata)
     }
 }

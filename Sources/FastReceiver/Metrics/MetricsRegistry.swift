@@ -64,6 +64,18 @@ public final class MetricsRegistry: Sendable {
         out += "# TYPE fast_receiver_received_bytes_total counter\n"
         out += "fast_receiver_received_bytes_total \(workers.reduce(0) { $0 + $1.bytesReceived })\n"
 
+        out += "# HELP fast_receiver_verification_failures_total Requests that could not be verified because OpenSSL failed (answered 500).\n"
+        out += "# TYPE fast_receiver_verification_failures_total counter\n"
+        out += "fast_receiver_verification_failures_total \(workers.reduce(0) { $0 + $1.cryptoFailures })\n"
+
+        out += "# HELP fast_receiver_secret_reload_failures_total Worker threads that could not take up reloaded secrets and kept the previous ones.\n"
+        out += "# TYPE fast_receiver_secret_reload_failures_total counter\n"
+        out += "fast_receiver_secret_reload_failures_total \(workers.reduce(0) { $0 + $1.secretReloadFailures })\n"
+
+        out += "# HELP fast_receiver_large_buffers_in_use Large input buffers held by requests whose body does not fit the pooled small buffer.\n"
+        out += "# TYPE fast_receiver_large_buffers_in_use gauge\n"
+        out += "fast_receiver_large_buffers_in_use \(workers.reduce(0) { $0 + $1.largeBuffersInUse })\n"
+
         for gauge in gauges {
             out += "# HELP \(gauge.name) \(gauge.help)\n# TYPE \(gauge.name) gauge\n\(gauge.name) \(Self.format(gauge.read()))\n"
         }

@@ -1,5 +1,6 @@
 /// One worker thread's counters: requests by status, events by outcome, refusals by reason,
-/// bytes received and request latency. Written only by that worker.
+/// bytes received, large buffers in use, verification and reload failures, and request latency.
+/// Written only by that worker.
 public final class WorkerMetrics: Sendable {
     /// The statuses counted one by one; anything else counts as "other".
     public static let statuses = [200, 400, 401, 404, 405, 408, 413, 415, 417, 431, 500, 501, 503, 505]
@@ -12,7 +13,10 @@ public final class WorkerMetrics: Sendable {
     private static let duplicateIndex = acceptedIndex + 1
     private static let rejectionBase = duplicateIndex + 1
     private static let bytesIndex = rejectionBase + SignatureRejection.labels.count
-    private static let latencyBase = bytesIndex + 1
+    private static let largeBuffersIndex = bytesIndex + 1
+    private static let cryptoFailuresIndex = largeBuffersIndex + 1
+    private static let secretReloadFailuresIndex = cryptoFailuresIndex + 1
+    private static let latencyBase = secretReloadFailuresIndex + 1
 
     let block: CounterBlock
     /// Time from a request's first byte to its answer being queued, in microseconds.
@@ -39,12 +43,21 @@ public final class WorkerMetrics: Sendable {
     public func countDuplicate() { block.add(Self.duplicateIndex) }
     public func countRejection(_ reason: SignatureRejection) { block.add(Self.rejectionBase + reason.labelIndex) }
     public func countBytesReceived(_ bytes: Int) { block.add(Self.bytesIndex, Int64(bytes)) }
+    /// A connection took a large input buffer (`taken`) or gave one back.
+    public func countLargeBuffer(taken: Bool) { block.add(Self.largeBuffersIndex, taken ? 1 : -1) }
+    /// OpenSSL failed while a request was verified (answered 500).
+    public func countCryptoFailure() { block.add(Self.cryptoFailuresIndex) }
+    /// Replaced secrets could not be loaded into this worker's verifier, which kept the old ones.
+    public func countSecretReloadFailure() { block.add(Self.secretReloadFailuresIndex) }
 
     func responses(at position: Int) -> Int64 { block.load(Self.statusBase + position) }
     var accepted: Int64 { block.load(Self.acceptedIndex) }
     var duplicates: Int64 { block.load(Self.duplicateIndex) }
     func rejections(at position: Int) -> Int64 { block.load(Self.rejectionBase + position) }
     var bytesReceived: Int64 { block.load(Self.bytesIndex) }
+    var largeBuffersInUse: Int64 { block.load(Self.largeBuffersIndex) }
+    var cryptoFailures: Int64 { block.load(Self.cryptoFailuresIndex) }
+    var secretReloadFailures: Int64 { block.load(Self.secretReloadFailuresIndex) }
 }
 
 /// One journal sync thread's counters: fdatasync latency and group-commit batch sizes.

@@ -1,7 +1,9 @@
 /// One client connection, owned by one worker. Slots are pooled: a `Connection` object and its
 /// parser are made once and reused for every connection that lands in the slot, so accepting
 /// a connection allocates nothing once the pool is warm.
-final class Connection {
+///
+/// Generic over the handler's per-request context, which it keeps from the head to the answer.
+final class Connection<Context> {
     /// Where the connection is in its current request, for deadlines.
     enum Phase: Equatable {
         /// No request bytes buffered; the idle keep-alive timer runs from `lastActivity`.
@@ -45,9 +47,8 @@ final class Connection {
     var waitingTicket: DurabilityTicket?
     /// Reading is paused because the input is full while an answer waits.
     var isReadPaused = false
-    /// The answer decided from the current request's head (it has no body), sent once the
-    /// request is complete.
-    var refusal: HTTPResponse?
+    /// What the handler decided from the current request's head, until the request is complete.
+    var decision: HeadDecision<Context>?
     /// The client half-closed while its answer waited; close as soon as it is sent.
     var peerClosed = false
 

@@ -26,6 +26,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         var logger: Logger
     }
 
+    private typealias ClientConnection = Connection<Handler.RequestContext>
+
     private static var listenerToken: UInt64 { .max }
     private static var wakeToken: UInt64 { .max - 1 }
     /// How long an answered-and-closing connection drains unread input, in milliseconds.
@@ -42,7 +44,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     private let wake: WakeSignal
     private let smallPool: BufferPool
     private let largePool: BufferPool
-    private var connections: [Connection] = []
+    private var connections: [ClientConnection] = []
     private var freeSlots: [Int] = []
     private var openCount = 0
     private var date = HTTPDate()
@@ -208,17 +210,17 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         isPaused = false
     }
 
-    private func slotIndex(_ connection: Connection) -> Int {
+    private func slotIndex(_ connection: ClientConnection) -> Int {
         Int(connection.slot)
     }
 
-    private func openSlot(_ descriptor: Int32) -> Connection? {
+    private func openSlot(_ descriptor: Int32) -> ClientConnection? {
         guard let small = smallPool.take() else { return nil }
-        let connection: Connection
+        let connection: ClientConnection
         if let slot = freeSlots.popLast() {
             connection = connections[slot]
         } else {
-            connection = Connection(limits: settings.limits)
+            connection = ClientConnection(limits: settings.limits)
             connection.slot = Int32(connections.count)
             connections.append(connection)
         }
@@ -236,13 +238,13 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         connection.waitingTicket = nil
         connection.isReadPaused = false
         connection.peerClosed = false
-        connection.refusal = nil
+        connection.decision = nil
         connection.parser.reset()
         openCount += 1
         return connection
     }
 
-    private func closeConnection(_ connection: Connection) {
+    private func closeConnection(_ connection: ClientConnection) {
         guard connection.isOpen else { return }
         // Closing the descriptor removes it from the epoll set.
         close(connection.descriptor)
@@ -252,7 +254,10 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             connection.waitingTicket = nil
         }
         smallPool.giveBack(connection.small)
-        if let large = connection.large { largePool.giveBack(large) }
+        if let large = connection.large {
+            largePool.giveBack(large)
+            metrics.countLargeBuffer(taken: false)
+        }
         connection.large = nil
         freeSlots.append(Int(connection.slot))
         openCount -= 1
@@ -262,15 +267,15 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     // MARK: reading and answering
 
-    private func input(_ connection: Connection) -> UnsafeMutableRawBufferPointer {
+    private func input(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
         connection.large ?? UnsafeMutableRawBufferPointer(rebasing: connection.small[..<settings.smallInputBytes])
     }
 
-    private func output(_ connection: Connection) -> UnsafeMutableRawBufferPointer {
+    private func output(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(rebasing: connection.small[settings.smallInputBytes...])
     }
 
-    private func readAndProcess(_ connection: Connection) {
+    private func readAndProcess(_ connection: ClientConnection) {
         var buffer = input(connection)
         if connection.waitingTicket != nil, connection.count == buffer.count {
             // Nothing more can be read until the waiting answer goes out.
@@ -314,7 +319,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Parses and answers every complete request in the buffer, then sends all answers in one write.
-    private func process(_ connection: Connection) {
+    private func process(_ connection: ClientConnection) {
         while connection.isOpen {
             let stopped = answerBufferedRequests(connection)
             compact(connection)
@@ -326,7 +331,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     private enum StopReason { case needMoreData, pipelineCap, closing, awaiting }
 
-    private func answerBufferedRequests(_ connection: Connection) -> StopReason {
+    private func answerBufferedRequests(_ connection: ClientConnection) -> StopReason {
         let reserve = HTTPResponseWriter.maxHeadBytes + 2048
         while true {
             if connection.closeAfterFlush { return .closing }
@@ -338,6 +343,9 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             let buffer = input(connection)
             switch connection.parser.parse(buffer, count: connection.count) {
             case .needMoreData:
+                // A chunked body's framing is dropped as it is parsed, so the buffer holds the
+                // decoded body and not its framing.
+                connection.count = connection.parser.compactChunkFraming(buffer, count: connection.count)
                 if connection.parser.consumedBytes == connection.count, case .head = connection.phase {
                     connection.phase = .idle
                 }
@@ -346,14 +354,16 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             case .head:
                 connection.phase = .body(since: nowMilliseconds)
                 let hasBody = connection.parser.head.isChunked || (connection.parser.head.contentLength ?? 0) > 0
-                if let refusal = handler.headReceived(connection.parser.head, in: UnsafeRawBufferPointer(buffer)) {
+                let decision = handler.headReceived(connection.parser.head, in: UnsafeRawBufferPointer(buffer), nowMilliseconds: nowWallMilliseconds)
+                switch decision {
+                case .refuse(let refusal) where hasBody:
                     // A body nobody will read is not waited for: answer and close.
-                    guard !hasBody else {
-                        respond(connection, refusal, forceClose: true)
-                        return .closing
-                    }
-                    connection.refusal = refusal
-                } else if hasBody {
+                    respond(connection, refusal, forceClose: true)
+                    return .closing
+                case .refuse:
+                    break
+                case .accept:
+                    guard hasBody else { break }
                     if let required = connection.parser.requiredCapacity, required > buffer.count, !ensureLarge(connection) {
                         return .closing
                     }
@@ -362,14 +372,17 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
                         sendContinue(connection)
                     }
                 }
+                connection.decision = decision
             case .complete:
                 let buffer = UnsafeRawBufferPointer(input(connection))
                 let body = UnsafeRawBufferPointer(rebasing: buffer[connection.parser.body])
-                if let refusal = connection.refusal {
-                    connection.refusal = nil
+                let decision = connection.decision
+                connection.decision = nil
+                switch decision {
+                case .refuse(let refusal):
                     respond(connection, refusal, forceClose: false)
-                } else {
-                    switch handler.respond(to: connection.parser.head, body: body, in: buffer, nowMilliseconds: nowWallMilliseconds) {
+                case .accept(let context):
+                    switch handler.respond(to: connection.parser.head, context: context, body: body, in: buffer, nowMilliseconds: nowWallMilliseconds) {
                     case .respond(let response):
                         respond(connection, response, forceClose: false)
                     case .await(let ticket):
@@ -378,6 +391,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
                         waiting.append(connection.slot)
                         return .awaiting
                     }
+                case nil:
+                    preconditionFailure("a request completed without its head being decided")
                 }
                 connection.answeredSinceFlush += 1
                 if connection.closeAfterFlush { return .closing }
@@ -392,17 +407,18 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Writes a final response into the connection's output.
-    private func respond(_ connection: Connection, _ response: HTTPResponse, forceClose: Bool) {
+    private func respond(_ connection: ClientConnection, _ response: HTTPResponse, forceClose: Bool) {
         let isHTTP10 = connection.parser.head.version == .http10
+        let isHEAD = connection.parser.head.method == .head
         let keepAlive = !forceClose && !response.closesConnection && connection.parser.head.isKeepAlive && !status.isDraining
         var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
         let fits = date.withBytes(at: Int(nowWallMilliseconds / 1000)) { date in
-            writer.write(response, keepAlive: keepAlive, http10: isHTTP10, date: date)
+            writer.write(response, keepAlive: keepAlive, http10: isHTTP10, date: date, omitsBody: isHEAD)
         }
         if !fits {
             // A body too large for the output buffer (never the case for this service's answers).
             let fallback = HTTPResponse(status: 500, body: .constant("response too large\n"), closesConnection: true)
-            _ = date.withBytes(at: Int(nowWallMilliseconds / 1000)) { writer.write(fallback, keepAlive: false, http10: false, date: $0) }
+            _ = date.withBytes(at: Int(nowWallMilliseconds / 1000)) { writer.write(fallback, keepAlive: false, http10: false, date: $0, omitsBody: isHEAD) }
             connection.closeAfterFlush = true
         }
         connection.outputCount = writer.count
@@ -410,11 +426,12 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         metrics.countResponse(status: response.status)
         metrics.latency.observe(Int64(nowMicroseconds - connection.requestStartedAt))
         if response.status >= 400, refusals.admit(nowSeconds: Int(nowWallMilliseconds / 1000)) {
-            refusals.log(status: response.status, reason: response.reason, peer: PeerAddress.describe(connection.descriptor))
+            refusals.log(status: response.status, reason: response.reason, detail: response.logDetail,
+                         peer: PeerAddress.describe(connection.descriptor))
         }
     }
 
-    private func sendContinue(_ connection: Connection) {
+    private func sendContinue(_ connection: ClientConnection) {
         var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
         writer.append(HTTPResponse.continueInterim)
         connection.outputCount = writer.count
@@ -422,7 +439,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Drops bytes of finished requests from the front of the input.
-    private func compact(_ connection: Connection) {
+    private func compact(_ connection: ClientConnection) {
         let consumed = connection.parser.consumedBytes
         guard consumed > 0 else { return }
         let buffer = input(connection)
@@ -439,11 +456,12 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             }
             connection.large = nil
             largePool.giveBack(large)
+            metrics.countLargeBuffer(taken: false)
         }
     }
 
     /// Frees space in a full input buffer. False when the connection was answered and closed.
-    private func makeRoom(_ connection: Connection) -> Bool {
+    private func makeRoom(_ connection: ClientConnection) -> Bool {
         compact(connection)
         if connection.count < input(connection).count { return true }
         if connection.large == nil { return ensureLarge(connection) }
@@ -454,7 +472,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Moves the input into a large buffer. False (after answering 503) when none is free.
-    private func ensureLarge(_ connection: Connection) -> Bool {
+    private func ensureLarge(_ connection: ClientConnection) -> Bool {
         if connection.large != nil { return true }
         guard let large = largePool.take() else {
             respond(connection, HTTPResponse(status: 503, body: .constant("too many large requests at once; retry shortly\n"), retryAfterSeconds: 1, closesConnection: true), forceClose: true)
@@ -465,11 +483,12 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
             large.baseAddress!.copyMemory(from: connection.small.baseAddress!, byteCount: connection.count)
         }
         connection.large = large
+        metrics.countLargeBuffer(taken: true)
         return true
     }
 
     /// Sends pending output; on a full socket waits for EPOLLOUT with reading paused.
-    private func flush(_ connection: Connection) {
+    private func flush(_ connection: ClientConnection) {
         connection.answeredSinceFlush = 0
         let out = output(connection)
         var sent = 0
@@ -552,19 +571,19 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private func pauseReading(_ connection: Connection) {
+    private func pauseReading(_ connection: ClientConnection) {
         guard !connection.isReadPaused, !connection.isWriteBlocked else { return }
         connection.isReadPaused = true
         _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, 0, token(connection))
     }
 
-    private func resumeReading(_ connection: Connection) {
+    private func resumeReading(_ connection: ClientConnection) {
         connection.isReadPaused = false
         guard !connection.isWriteBlocked else { return }
         _ = fr_epoll_ctl(epoll, FR_EPOLL_CTL_MOD, connection.descriptor, FR_EPOLLIN | FR_EPOLLRDHUP, token(connection))
     }
 
-    private func token(_ connection: Connection) -> UInt64 {
+    private func token(_ connection: ClientConnection) -> UInt64 {
         UInt64(connection.generation) << 32 | UInt64(connection.slot)
     }
 
@@ -593,7 +612,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private func timeOut(_ connection: Connection, _ message: StaticString) {
+    private func timeOut(_ connection: ClientConnection, _ message: StaticString) {
         guard !connection.isWriteBlocked else {
             closeConnection(connection)
             return

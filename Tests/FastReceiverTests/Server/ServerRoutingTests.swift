@@ -73,6 +73,39 @@ import Testing
         #expect(try connection.request(method: "DELETE", path: "/healthz").status == 405)
     }
 
+    @Test("HEAD gets GET's head, Content-Length included, and no body, so later answers on the connection parse")
+    func headHasNoBody() throws {
+        let server = try TestServer()
+        let raw = try RawConnection(port: server.port)
+        defer { raw.close() }
+        let requests = [("HEAD", "/healthz"), ("GET", "/healthz"), ("HEAD", "/metrics"), ("HEAD", "/"), ("HEAD", "/nope"), ("GET", "/healthz")]
+        // The last request closes the connection, so everything sent arrives before the close.
+        raw.send(requests.enumerated().map { index, request in
+            "\(request.0) \(request.1) HTTP/1.1\r\nHost: x\r\n\(index == requests.count - 1 ? "Connection: close\r\n" : "")\r\n"
+        }.joined())
+        let answer = raw.readAll()
+        #expect(answer.closed)
+        var rest = Substring(answer.text)
+        var answers: [(status: Int, contentLength: Int, body: String)] = []
+        for (method, _) in requests {
+            let head = try #require(rest.range(of: "\r\n\r\n"))
+            let lines = rest[..<head.lowerBound].components(separatedBy: "\r\n")
+            #expect(lines[0].hasPrefix("HTTP/1.1 "), "an answer starts where the previous one's head (and GET's body) ended")
+            let status = Int(lines[0].dropFirst(9).prefix(3)) ?? 0
+            let length = lines.first { $0.lowercased().hasPrefix("content-length: ") }.flatMap { Int($0.dropFirst(16)) } ?? -1
+            rest = rest[head.upperBound...]
+            let bodyLength = method == "HEAD" ? 0 : length
+            answers.append((status, length, String(rest.prefix(bodyLength))))
+            rest = rest.dropFirst(bodyLength)
+        }
+        #expect(rest.isEmpty)
+        #expect(answers.map(\.status) == [200, 200, 200, 405, 404, 200])
+        #expect(answers[0].contentLength == 3 && answers[1].contentLength == 3 && answers[1].body == "OK\n")
+        #expect(answers[2].contentLength > 1000)
+        #expect(answers[3].contentLength == "events are POSTed\n".utf8.count)
+        #expect(answers[5].body == "OK\n")
+    }
+
     @Test("A custom event path is the only place events are taken")
     func customPath() throws {
         let server = try TestServer { $0.eventPath = "/dt/events" }
@@ -153,11 +186,13 @@ import Testing
             #expect(raw.readResponses(1) == [expected], "head of \(base + padding) bytes")
             raw.close()
         }
+        // A genuine token for another body: a body within the limit is read and refused for its
+        // checksum (401); one past the limit is refused from Content-Length alone (413) without
+        // sending the body.
+        let token = try server.factory.sign(body: [], issuedAt: Int64(Date().timeIntervalSince1970))
         for (size, expected) in [(2048, 401), (2049, 413)] {
             let raw = try RawConnection(port: server.port)
-            // The signature is junk: a body within the limit is read and refused as unsigned-by-DT (401),
-            // one past the limit is refused from Content-Length alone (413) without sending the body.
-            raw.send("POST / HTTP/1.1\r\nHost: x\r\nX-Dt-Signature: a.b.c\r\nContent-Length: \(size)\r\n\r\n")
+            raw.send("POST / HTTP/1.1\r\nHost: x\r\nX-Dt-Signature: \(token)\r\nContent-Length: \(size)\r\n\r\n")
             if expected == 401 { raw.send(String(repeating: "x", count: size)) }
             #expect(raw.readResponses(1) == [expected], "body of \(size) bytes")
             raw.close()
