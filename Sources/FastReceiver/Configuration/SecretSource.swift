@@ -35,7 +35,7 @@ public struct SecretSource: Sendable, Equatable {
             return secrets
         }
         guard let current = environment["DT_SIGNATURE_SECRET"].flatMap(Self.secret) else {
-            throw ConfigurationError("DT_SIGNATURE_SECRET is missing or empty; set it to the Data Connector's signature secret, or pass --secret-file.")
+            throw ConfigurationError("DT_SIGNATURE_SECRET is missing or empty (whitespace alone counts as empty); set it to the Data Connector's signature secret, or pass --secret-file.")
         }
         let previous = environment["DT_SIGNATURE_SECRET_PREVIOUS"].flatMap(Self.secret)
         return [current] + (previous.map { [$0] } ?? [])

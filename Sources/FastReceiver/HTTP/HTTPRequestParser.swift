@@ -118,7 +118,8 @@ public struct HTTPRequestParser: Sendable {
     /// Parses `buffer[0..<count]` from where the previous call stopped.
     ///
     /// The caller only ever appends bytes after `count`, and moves bytes the parser has seen only
-    /// through ``consumedBytes`` and ``rebase(by:)``. A chunked body is de-chunked in place: chunk
+    /// through ``consumedBytes`` and ``rebase(by:)``, or ``compactChunkFraming(_:count:)``, whose
+    /// count it then uses. A chunked body is de-chunked in place: chunk
     /// data is moved down so the decoded body is contiguous right after the head, which means the
     /// parser writes to `buffer`, though never at or past `count`.
     ///

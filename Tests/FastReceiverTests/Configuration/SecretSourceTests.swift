@@ -6,7 +6,7 @@ import Testing
     static func load(file: String? = nil, environment: [String: String] = [:]) throws -> [SignatureSecret] {
         guard let file else { return try SecretSource(secretFile: nil, environment: environment).load() }
         let path = NSTemporaryDirectory() + "fast-receiver-secrets-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: path, contents: Data(file.utf8))
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(file.utf8)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try SecretSource(secretFile: path, environment: environment).load()
     }
@@ -25,7 +25,9 @@ import Testing
 
     @Test("A secret that is only whitespace counts as missing")
     func blankSecrets() throws {
-        #expect(throws: ConfigurationError.self) { try Self.load(environment: ["DT_SIGNATURE_SECRET": " \n"]) }
+        #expect(throws: ConfigurationError("DT_SIGNATURE_SECRET is missing or empty (whitespace alone counts as empty); set it to the Data Connector's signature secret, or pass --secret-file.")) {
+            try Self.load(environment: ["DT_SIGNATURE_SECRET": " \n"])
+        }
         #expect(throws: ConfigurationError.self) { try Self.load(file: " \n\t\n") }
         #expect(try Self.load(environment: ["DT_SIGNATURE_SECRET": "s", "DT_SIGNATURE_SECRET_PREVIOUS": "\n"]) == [SignatureSecret("s")!])
     }
