@@ -41,8 +41,10 @@ let benchmarks: @Sendable () -> Void = {
             _ = parser.parse(request, count: request.count)
             _ = parser.parse(request, count: request.count)
             let buffer = UnsafeRawBufferPointer(request)
-            guard pool.ingestor.headReceived(parser.head, in: buffer) == nil else { fatalError("the fixture was refused") }
-            blackHole(pool.ingestor.respond(to: parser.head, body: UnsafeRawBufferPointer(rebasing: buffer[parser.body]),
+            guard case .accept(let context) = pool.ingestor.headReceived(parser.head, in: buffer, nowMilliseconds: pool.now) else {
+                fatalError("the fixture was refused")
+            }
+            blackHole(pool.ingestor.respond(to: parser.head, context: context, body: UnsafeRawBufferPointer(rebasing: buffer[parser.body]),
                                             in: buffer, nowMilliseconds: pool.now))
         }
     } setup: {

@@ -42,8 +42,8 @@ func ingestRequests(_ storage: UnsafeMutableRawBufferPointer, ranges: [Range<Int
         _ = parser.parse(request, count: request.count)
         _ = parser.parse(request, count: request.count)
         let buffer = UnsafeRawBufferPointer(request)
-        guard ingestor.headReceived(parser.head, in: buffer) == nil else { continue }
-        if case .await = ingestor.respond(to: parser.head, body: UnsafeRawBufferPointer(rebasing: buffer[parser.body]),
+        guard case .accept(let context) = ingestor.headReceived(parser.head, in: buffer, nowMilliseconds: now) else { continue }
+        if case .await = ingestor.respond(to: parser.head, context: context, body: UnsafeRawBufferPointer(rebasing: buffer[parser.body]),
                                           in: buffer, nowMilliseconds: now) {
             accepted += 1
         }
