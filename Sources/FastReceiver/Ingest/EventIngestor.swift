@@ -16,6 +16,8 @@ public final class EventIngestor: RequestHandler {
     private let decoder: ContentDecoder
     private let metrics: WorkerMetrics
     private let registry: MetricsRegistry?
+    /// Where an `eventId` with escapes is decoded, once per request: allocated once per worker.
+    private let eventIDScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: JournalRecord.maxEventIDBytes, alignment: 1)
 
     /// - Parameters:
     ///   - worker: this worker's index (its journal).
@@ -38,6 +40,10 @@ public final class EventIngestor: RequestHandler {
         self.decoder = ContentDecoder(limit: maxBodyBytes)
         self.metrics = metrics
         self.registry = registry
+    }
+
+    deinit {
+        eventIDScratch.deallocate()
     }
 
     private enum Route { case events, health, readiness, metrics, unknown }
@@ -129,12 +135,8 @@ public final class EventIngestor: RequestHandler {
 
     /// Dedupes and journals a verified event.
     private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome {
-        var eventID = UnsafeRawBufferPointer(start: nil, count: 0)
-        var key: EventKey?
-        if let range = EventEnvelope.eventID(in: body), range.count > 0, range.count <= JournalRecord.maxEventIDBytes {
-            eventID = UnsafeRawBufferPointer(rebasing: body[range])
-            key = EventKey(eventID)
-        }
+        let eventID = EventEnvelope.eventID(of: body, decodingInto: eventIDScratch)
+        let key = eventID.map(EventKey.init)
         let ticket = workerJournal.upcomingTicket
         if let key {
             switch journal.dedupe.claim(key, ticket: ticket, now: receivedAtMilliseconds / 1000) {
@@ -153,7 +155,8 @@ public final class EventIngestor: RequestHandler {
                 }
             }
         }
-        switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID, body: body, key: key) {
+        switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID ?? UnsafeRawBufferPointer(start: nil, count: 0),
+                                    body: body, key: key) {
         case .success(let appended):
             metrics.countAccepted()
             return .await(appended)
