@@ -5,7 +5,7 @@ import Testing
 /// Dedupe through a real server: signed events whose ids are one JSON value are stored once,
 /// and bodies that are not JSON are always stored.
 @Suite(.serialized) struct EventIdentityServerTests {
-    /// Every stored record, in storage order.
+    /// Every stored record: in storage order per worker's journal, not across them.
     static func storedRecords(_ server: TestServer) -> [JournalRecord] {
         let catalog = JournalCatalog(dataDirectory: server.dataDirectory)
         var records: [JournalRecord] = []
@@ -38,7 +38,7 @@ import Testing
         // One more "a" is another id, and another event.
         let other = try server.factory.request(type: .touch, eventID: "escaabc")
         #expect(try Self.post(other.body, to: server) == 200)
-        #expect(Self.storedRecords(server).map(\.eventID) == [Array("escabc".utf8), Array("escaabc".utf8)])
+        #expect(Set(Self.storedRecords(server).map(\.eventID)) == [Array("escabc".utf8), Array("escaabc".utf8)])
     }
 
     @Test("A repeated eventId counts at its last occurrence, however the body begins")
@@ -61,7 +61,7 @@ import Testing
             #expect(try Self.post(body, to: server) == 200)
         }
         let records = Self.storedRecords(server)
-        #expect(records.map(\.body) == bodies)
+        #expect(records.map(\.body).sorted { $0.lexicographicallyPrecedes($1) } == bodies.sorted { $0.lexicographicallyPrecedes($1) })
         #expect(records.allSatisfy { $0.eventID.isEmpty })
     }
 }
