@@ -226,6 +226,7 @@ public struct JSONReader {
     }
 
     /// Scans one value starting at `position`; returns its kind and range.
+    @inline(__always)
     private mutating func scanValue(depth: Int) throws(JSONError) -> (JSONMember.Kind, Range<Int>, Bool) {
         let start = position
         switch try peek() {
