@@ -58,7 +58,7 @@ public struct EventEnvelope: Sendable, Equatable {
     /// `event` member is an object whose last `eventId` member is a string, of 1 to
     /// `JournalRecord.maxEventIDBytes` bytes once its escapes are decoded to UTF-8. Anything
     /// else — invalid JSON included — has no identity and is never deduplicated. Because the id
-    /// is the string's value, not its spelling, `"esc\u0061bc"` and `"escaabc"` are one id.
+    /// is the string's value, not its spelling, `"esc\u0061bc"` and `"escabc"` are one id.
     /// `\u0000` decodes to a zero byte like any other character; an unpaired surrogate escape
     /// makes the body invalid JSON (`JSONReader` refuses it), so it has no identity.
     ///
