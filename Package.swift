@@ -57,8 +57,8 @@ var package = Package(
     swiftLanguageModes: [.v6]
 )
 
-/// The libFuzzer target for the HTTP parser has no `main` of its own, so it only joins the
-/// graph when asked for: `FAST_RECEIVER_FUZZ=1 swift build --sanitize=fuzzer ...`.
+/// The libFuzzer targets (the HTTP parser, the event identity) have no `main` of their own, so
+/// they only join the graph when asked for: `FAST_RECEIVER_FUZZ=1 swift build --sanitize=fuzzer ...`.
 if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(
@@ -69,6 +69,17 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
         ),
     ]
     package.products += [.executable(name: "HTTPParserFuzzer", targets: ["HTTPParserFuzzer"])]
+    // The event identity on the request path against the plain reading of the same rule.
+    package.targets += [
+        .executableTarget(
+            name: "EventIDFuzzer",
+            dependencies: ["FastReceiver"],
+            path: "Fuzz/EventIDFuzzer",
+            exclude: ["seeds", "json.dict"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+    ]
+    package.products += [.executable(name: "EventIDFuzzer", targets: ["EventIDFuzzer"])]
 }
 
 if benchmarksEnabled {

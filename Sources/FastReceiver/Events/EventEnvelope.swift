@@ -1,73 +1,81 @@
 /// The few fields of a DT event that the request path needs, as offsets into the body:
 /// `event.eventId` (dedupe), `event.eventType`, `event.targetName` and `event.timestamp`.
 ///
-/// Read with the strict `JSONReader`, which validates the body as it goes but builds nothing,
-/// so a 600-byte event costs one pass over its bytes and no allocation. Unknown fields are
-/// ignored: DT keeps adding them.
+/// Read in one pass by the strict `JSONReader`, which validates the whole body as it goes but
+/// builds nothing, so a 600-byte event costs one walk over its bytes and no allocation. Unknown
+/// fields are ignored: DT keeps adding them. A repeated key counts at its last occurrence, as
+/// `JSON.parse`, Python's `json` and PostgreSQL's `jsonb` (where the events are forwarded) read it.
 public struct EventEnvelope: Sendable, Equatable {
-    /// `event.eventId`'s contents (still JSON-escaped), when present as a string.
+    /// `event.eventId`'s contents (still JSON-escaped), when it is a string.
     public var eventID: Range<Int>?
     /// Whether `eventID` holds backslash escapes (DT's ids never do).
     public var eventIDHasEscapes = false
+    /// `event.eventType`'s contents (still JSON-escaped), when it is a string.
     public var eventType: Range<Int>?
+    /// `event.targetName`'s contents (still JSON-escaped), when it is a string.
     public var targetName: Range<Int>?
+    /// `event.timestamp`'s contents (still JSON-escaped), when it is a string.
     public var timestamp: Range<Int>?
 
     public init() {}
 
-    /// The `eventId` of a body, as cheaply as possible: DT writes `{"event":{"eventId":"…"` first,
-    /// so that prefix is matched directly and only other layouts pay for a full `read`.
-    /// - Returns: the id's range (its JSON string contents as written), or nil when there is none.
-    public static func eventID(in body: UnsafeRawBufferPointer) -> Range<Int>? {
-        let prefix: StaticString = #"{"event":{"eventId":""#
-        let prefixCount = prefix.utf8CodeUnitCount
-        if body.count > prefixCount,
-           UnsafeRawBufferPointer(start: prefix.utf8Start, count: prefixCount).elementsEqual(body[..<prefixCount]) {
-            var index = prefixCount
-            while index < body.count {
-                let byte = body[index]
-                if byte == UInt8(ascii: "\\") || byte < 0x20 { break }  // unusual: let the full reader decide
-                if byte == UInt8(ascii: "\"") { return prefixCount..<index }
-                index += 1
-            }
-        }
-        return read(body)?.eventID
-    }
-
     /// Reads the envelope of `body`.
-    /// - Returns: nil when the body is not a JSON object with an `event` object in it.
+    /// - Returns: nil when the body is not exactly one JSON object (whitespace around it allowed)
+    ///   whose `event` member is an object.
     public static func read(_ body: UnsafeRawBufferPointer) -> EventEnvelope? {
         let reader = JSONReader(body, maxDepth: 64)
-        var eventObject: Range<Int>?
+        var envelope: EventEnvelope?
+        // The fields of the `event` object being read; it becomes `envelope` once it ends, so a
+        // later `event` replaces an earlier one whole.
+        var fields = EventEnvelope()
         do {
-            try reader.forEachMember { member in
-                if member.kind == .object, reader.key(of: member, is: "event") { eventObject = member.value }
-            }
-        } catch {
-            return nil
-        }
-        guard let eventObject else { return nil }
-        var envelope = EventEnvelope()
-        let inner = UnsafeRawBufferPointer(rebasing: body[eventObject])
-        let innerReader = JSONReader(inner, maxDepth: 63)
-        do {
-            try innerReader.forEachMember { member in
-                guard member.kind == .string else { return }
-                let value = (member.value.lowerBound + eventObject.lowerBound)..<(member.value.upperBound + eventObject.lowerBound)
-                if innerReader.key(of: member, is: "eventId") {
-                    envelope.eventID = value
-                    envelope.eventIDHasEscapes = member.valueHasEscapes
-                } else if innerReader.key(of: member, is: "eventType") {
-                    envelope.eventType = value
-                } else if innerReader.key(of: member, is: "targetName") {
-                    envelope.targetName = value
-                } else if innerReader.key(of: member, is: "timestamp") {
-                    envelope.timestamp = value
+            try reader.forEachMember(descendingInto: "event", nested: { member in
+                let value = member.kind == .string ? member.value : nil
+                if reader.key(of: member, is: "eventId") {
+                    fields.eventID = value
+                    fields.eventIDHasEscapes = member.valueHasEscapes
+                } else if reader.key(of: member, is: "eventType") {
+                    fields.eventType = value
+                } else if reader.key(of: member, is: "targetName") {
+                    fields.targetName = value
+                } else if reader.key(of: member, is: "timestamp") {
+                    fields.timestamp = value
                 }
+            }) { member in
+                guard reader.key(of: member, is: "event") else { return }
+                envelope = member.kind == .object ? fields : nil
+                fields = EventEnvelope()
             }
         } catch {
             return nil
         }
         return envelope
+    }
+
+    /// The identity an event is deduplicated on: the decoded value of `event.eventId`.
+    ///
+    /// The body must be exactly one valid JSON object (whitespace around it allowed) whose last
+    /// `event` member is an object whose last `eventId` member is a string, of 1 to
+    /// `JournalRecord.maxEventIDBytes` bytes once its escapes are decoded to UTF-8. Anything
+    /// else — invalid JSON included — has no identity and is never deduplicated. Because the id
+    /// is the string's value, not its spelling, `"esc\u0061bc"` and `"escabc"` are one id.
+    /// `\u0000` decodes to a zero byte like any other character; an unpaired surrogate escape
+    /// makes the body invalid JSON (`JSONReader` refuses it), so it has no identity.
+    ///
+    /// - Parameters:
+    ///   - body: the event as verified.
+    ///   - scratch: where an id with escapes is decoded; at least `JournalRecord.maxEventIDBytes`
+    ///     bytes. An id without escapes, DT's only kind, is used where it lies in `body`.
+    /// - Returns: the id's decoded bytes (inside `body` or `scratch`), or nil when the event has none.
+    public static func eventID(of body: UnsafeRawBufferPointer, decodingInto scratch: UnsafeMutableRawBufferPointer) -> UnsafeRawBufferPointer? {
+        precondition(scratch.count >= JournalRecord.maxEventIDBytes, "the scratch must hold the longest event id")
+        guard let envelope = read(body), let range = envelope.eventID else { return nil }
+        var id = UnsafeRawBufferPointer(rebasing: body[range])
+        if envelope.eventIDHasEscapes {
+            let limit = UnsafeMutableRawBufferPointer(rebasing: scratch[..<JournalRecord.maxEventIDBytes])
+            guard let count = JSONReader(body).decodeString(range, into: limit) else { return nil }
+            id = UnsafeRawBufferPointer(rebasing: scratch[..<count])
+        }
+        return (1...JournalRecord.maxEventIDBytes).contains(id.count) ? id : nil
     }
 }

@@ -31,6 +31,8 @@ public final class EventIngestor: RequestHandler {
     private let metrics: WorkerMetrics
     private let registry: MetricsRegistry?
     private let logger: Logger
+    /// Where an `eventId` with escapes is decoded, once per request: allocated once per worker.
+    private let eventIDScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: JournalRecord.maxEventIDBytes, alignment: 1)
 
     /// - Parameters:
     ///   - worker: this worker's index (its journal).
@@ -56,6 +58,10 @@ public final class EventIngestor: RequestHandler {
         self.metrics = metrics
         self.registry = registry
         self.logger = logger
+    }
+
+    deinit {
+        eventIDScratch.deallocate()
     }
 
     private enum Route { case events, health, readiness, metrics, unknown }
@@ -168,12 +174,8 @@ public final class EventIngestor: RequestHandler {
 
     /// Dedupes and journals a verified event.
     private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome {
-        var eventID = UnsafeRawBufferPointer(start: nil, count: 0)
-        var key: EventKey?
-        if let range = EventEnvelope.eventID(in: body), range.count > 0, range.count <= JournalRecord.maxEventIDBytes {
-            eventID = UnsafeRawBufferPointer(rebasing: body[range])
-            key = EventKey(eventID)
-        }
+        let eventID = EventEnvelope.eventID(of: body, decodingInto: eventIDScratch)
+        let key = eventID.map(EventKey.init)
         let ticket = workerJournal.upcomingTicket
         if let key {
             switch journal.dedupe.claim(key, ticket: ticket, now: receivedAtMilliseconds / 1000) {
@@ -192,7 +194,8 @@ public final class EventIngestor: RequestHandler {
                 }
             }
         }
-        switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID, body: body, key: key) {
+        switch workerJournal.append(receivedAtMilliseconds: receivedAtMilliseconds, eventID: eventID ?? UnsafeRawBufferPointer(start: nil, count: 0),
+                                    body: body, key: key) {
         case .success(let appended):
             metrics.countAccepted()
             return .await(appended)

@@ -3,10 +3,10 @@ import Glibc
 /// A small, strict JSON reader for the few objects on the request path (a JWT's header and
 /// claims, an event's envelope).
 ///
-/// It validates the whole document against RFC 8259 — strings with every escape, UTF-8, numbers,
-/// literals, nesting up to `maxDepth` — and hands back the top-level object's members as offsets
-/// into the caller's bytes. It builds no values and allocates nothing, which is why it exists
-/// instead of `JSONDecoder`.
+/// It validates the whole document against RFC 8259 — strings with every escape (surrogate
+/// escapes paired, as I-JSON requires), UTF-8, numbers, literals, nesting up to `maxDepth` —
+/// and hands back the top-level object's members as offsets into the caller's bytes. It builds
+/// no values and allocates nothing, which is why it exists instead of `JSONDecoder`.
 public struct JSONReader {
     /// How deep objects and arrays may nest (the top-level object is depth 1). Default 32.
     public var maxDepth: Int
@@ -36,55 +36,99 @@ public struct JSONReader {
         _ body: (JSONMember) throws(JSONError) -> Void
     ) throws(JSONError) {
         var scanner = self
-        try scanner.scanObject(rejectingDuplicatesIn: keys, body)
+        try scanner.scanDocument(rejectingDuplicatesIn: keys, descendingInto: nil, nested: { _ in }, body)
     }
 
-    private mutating func scanObject(
+    /// Validates the document as exactly one JSON object and calls `body` with each top-level
+    /// member, in order; for each member named `key` whose value is an object, first calls
+    /// `nested` with that object's members.
+    ///
+    /// One pass over the bytes: reading a member of a member this way costs nothing on top of
+    /// validating the document, where a second reader over the inner object would scan it again.
+    /// Repeated keys are passed on as they come, at both levels.
+    ///
+    /// - Parameters:
+    ///   - key: the top-level key (compared after unescaping) whose object is read member by member.
+    ///   - nested: called with each member of each such object, offsets into the whole document.
+    ///   - body: called once per top-level member, after `nested` has seen its members.
+    /// - Throws: `JSONError` for anything that is not a well-formed object, and whatever the closures throw.
+    public func forEachMember(
+        descendingInto key: StaticString,
+        nested: (JSONMember) throws(JSONError) -> Void,
+        _ body: (JSONMember) throws(JSONError) -> Void
+    ) throws(JSONError) {
+        var scanner = self
+        try scanner.scanDocument(rejectingDuplicatesIn: nil, descendingInto: key, nested: nested, body)
+    }
+
+    private mutating func scanDocument(
         rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>?,
+        descendingInto nestedKey: StaticString?,
+        nested: (JSONMember) throws(JSONError) -> Void,
         _ body: (JSONMember) throws(JSONError) -> Void
     ) throws(JSONError) {
         position = 0
         skipWhitespace()
         guard position < bytes.count, bytes[position] == UInt8(ascii: "{") else { throw .notAnObject }
+        try scanMembers(depth: 1, rejectingDuplicatesIn: keys, descendingInto: nestedKey, nested: nested, body)
+        skipWhitespace()
+        guard position == bytes.count else { throw .syntax(offset: position) }
+    }
+
+    /// Scans the object whose `{` is at `position`, at nesting `depth`, calling `body` with each
+    /// member (and `nested` with the members of an object under `nestedKey`).
+    private mutating func scanMembers(
+        depth: Int,
+        rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>?,
+        descendingInto nestedKey: StaticString?,
+        nested: (JSONMember) throws(JSONError) -> Void,
+        _ body: (JSONMember) throws(JSONError) -> Void
+    ) throws(JSONError) {
         position += 1
         var memberCount = 0
         skipWhitespace()
         if try peek() == UInt8(ascii: "}") {
             position += 1
-        } else {
-            while true {
-                skipWhitespace()
-                guard try peek() == UInt8(ascii: "\"") else { throw .syntax(offset: position) }
-                let keyStart = position
-                let (key, keyHasEscapes) = try scanString()
-                skipWhitespace()
-                guard try peek() == UInt8(ascii: ":") else { throw .syntax(offset: position) }
-                position += 1
-                skipWhitespace()
-                let (kind, value, valueHasEscapes) = try scanValue(depth: 2)
-                let member = JSONMember(key: key, keyHasEscapes: keyHasEscapes, kind: kind, value: value,
-                                        valueHasEscapes: valueHasEscapes)
-                if let keys {
-                    guard memberCount < keys.count else { throw .tooManyMembers(limit: keys.count) }
-                    for earlier in keys[0..<memberCount] where sameString(earlier.key, earlier.keyHasEscapes, key, keyHasEscapes) {
-                        throw .duplicateKey(offset: keyStart)
-                    }
-                    keys[memberCount] = member
-                }
-                memberCount += 1
-                try body(member)
-                skipWhitespace()
-                let separator = try peek()
-                position += 1
-                if separator == UInt8(ascii: "}") { break }
-                guard separator == UInt8(ascii: ",") else { throw .syntax(offset: position - 1) }
-            }
+            return
         }
-        skipWhitespace()
-        guard position == bytes.count else { throw .syntax(offset: position) }
+        while true {
+            skipWhitespace()
+            guard try peek() == UInt8(ascii: "\"") else { throw .syntax(offset: position) }
+            let keyStart = position
+            let (key, keyHasEscapes) = try scanString()
+            skipWhitespace()
+            guard try peek() == UInt8(ascii: ":") else { throw .syntax(offset: position) }
+            position += 1
+            skipWhitespace()
+            let member: JSONMember
+            if let nestedKey, try peek() == UInt8(ascii: "{"), string(key, hasEscapes: keyHasEscapes, equals: nestedKey) {
+                guard depth < maxDepth else { throw .tooDeep(limit: maxDepth) }
+                let start = position
+                try scanMembers(depth: depth + 1, rejectingDuplicatesIn: nil, descendingInto: nil, nested: { _ in }, nested)
+                member = JSONMember(key: key, keyHasEscapes: keyHasEscapes, kind: .object, value: start..<position, valueHasEscapes: false)
+            } else {
+                let (kind, value, valueHasEscapes) = try scanValue(depth: depth + 1)
+                member = JSONMember(key: key, keyHasEscapes: keyHasEscapes, kind: kind, value: value, valueHasEscapes: valueHasEscapes)
+            }
+            if let keys {
+                guard memberCount < keys.count else { throw .tooManyMembers(limit: keys.count) }
+                for earlier in keys[0..<memberCount] where sameString(earlier.key, earlier.keyHasEscapes, key, keyHasEscapes) {
+                    throw .duplicateKey(offset: keyStart)
+                }
+                keys[memberCount] = member
+            }
+            memberCount += 1
+            try body(member)
+            skipWhitespace()
+            let separator = try peek()
+            position += 1
+            if separator == UInt8(ascii: "}") { return }
+            guard separator == UInt8(ascii: ",") else { throw .syntax(offset: position - 1) }
+        }
     }
 
     /// Whether the string contents at `range` (escaped as in the document) equal `literal`.
+    @inline(__always)
     public func string(_ range: Range<Int>, hasEscapes: Bool, equals literal: StaticString) -> Bool {
         let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         if !hasEscapes {
@@ -95,6 +139,7 @@ public struct JSONReader {
     }
 
     /// Whether member `member`'s key is `name`.
+    @inline(__always)
     public func key(of member: JSONMember, is name: StaticString) -> Bool {
         string(member.key, hasEscapes: member.keyHasEscapes, equals: name)
     }
@@ -188,11 +233,13 @@ public struct JSONReader {
 
     // MARK: scanning
 
+    @inline(__always)
     private func peek() throws(JSONError) -> UInt8 {
         guard position < bytes.count else { throw .syntax(offset: position) }
         return bytes[position]
     }
 
+    @inline(__always)
     private mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
@@ -203,6 +250,7 @@ public struct JSONReader {
     }
 
     /// Scans one value starting at `position`; returns its kind and range.
+    @inline(__always)
     private mutating func scanValue(depth: Int) throws(JSONError) -> (JSONMember.Kind, Range<Int>, Bool) {
         let start = position
         switch try peek() {
@@ -293,53 +341,106 @@ public struct JSONReader {
     }
 
     /// Scans a string starting at its opening quote; returns the contents' range and whether
-    /// they hold escapes. Refuses control characters, bad escapes and invalid UTF-8.
+    /// they hold escapes. Refuses control characters, bad escapes, unpaired surrogate escapes
+    /// and invalid UTF-8, so every string it accepts stands for valid UTF-8.
     private mutating func scanString() throws(JSONError) -> (Range<Int>, Bool) {
-        position += 1
-        let start = position
+        let start = position + 1
+        var index = start
         var hasEscapes = false
-        while position < bytes.count {
-            let byte = bytes[position]
-            // Plain printable ASCII is the common case: skip it without the full switch.
-            if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
-                position += 1
+        while index < bytes.count {
+            // Plain printable ASCII is the common case: skip it eight bytes at a time, straight to
+            // the first byte that is not; only the last few bytes of the document go one by one.
+            if index + 8 <= bytes.count {
+                let special = Self.specialBytes(in: UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)))
+                if special == 0 {
+                    index += 8
+                    continue
+                }
+                index += special.trailingZeroBitCount >> 3
+            } else if Self.isPlain(bytes[index]) {
+                index += 1
                 continue
             }
-            switch byte {
+            switch bytes[index] {
             case UInt8(ascii: "\""):
-                let contents = start..<position
-                position += 1
-                return (contents, hasEscapes)
+                position = index + 1
+                return (start..<index, hasEscapes)
             case UInt8(ascii: "\\"):
                 hasEscapes = true
-                guard position + 1 < bytes.count else { throw .syntax(offset: position) }
-                switch bytes[position + 1] {
+                guard index + 1 < bytes.count else { throw .syntax(offset: index) }
+                switch bytes[index + 1] {
                 case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
                      UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
-                    position += 2
+                    index += 2
                 case UInt8(ascii: "u"):
-                    guard position + 6 <= bytes.count else { throw .syntax(offset: position) }
-                    for offset in (position + 2)..<(position + 6) where Self.hexValue(bytes[offset]) > 15 {
-                        throw .syntax(offset: offset)
-                    }
-                    position += 6
+                    index = try unicodeEscapeEnd(at: index)
                 default:
-                    throw .syntax(offset: position)
+                    throw .syntax(offset: index)
                 }
             case 0x00..<0x20:
-                throw .syntax(offset: position)
-            case 0x20..<0x80:
-                position += 1
+                throw .syntax(offset: index)
             default:
-                try skipUTF8Sequence()
+                index = try utf8SequenceEnd(at: index)
             }
         }
-        throw .syntax(offset: position)
+        throw .syntax(offset: index)
     }
 
-    /// Validates one multi-byte UTF-8 sequence (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
-    private mutating func skipUTF8Sequence() throws(JSONError) {
-        let lead = bytes[position]
+    /// Whether `byte` stands for itself inside a string: printable ASCII but a quote or a backslash.
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
+    /// Marks the bytes of `word` (eight bytes of a string, the first in the lowest bits) that end
+    /// plain ASCII: a control character, a byte of 0x80 or more, a quote or a backslash.
+    ///
+    /// - Returns: zero when there is none; otherwise the lowest set bit is the high bit of the
+    ///   first such byte. That much is exact: below the first such byte no subtraction borrows,
+    ///   so only bits above it can be set spuriously.
+    @inline(__always)
+    private static func specialBytes(in word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let belowSpace = word &- 0x2020_2020_2020_2020
+        let quote = (word ^ 0x2222_2222_2222_2222) &- ones
+        let backslash = (word ^ 0x5C5C_5C5C_5C5C_5C5C) &- ones
+        return (belowSpace | quote | backslash | word) & 0x8080_8080_8080_8080
+    }
+
+    /// Validates the `\uXXXX` escape at `index`, and the low surrogate escape that must follow
+    /// a high one: an unpaired surrogate stands for no character (RFC 8259 section 8.2 leaves its
+    /// meaning open; I-JSON, RFC 7493, and PostgreSQL's `jsonb` refuse it), so it is refused.
+    /// - Returns: the offset just past the escape (or the pair).
+    private func unicodeEscapeEnd(at index: Int) throws(JSONError) -> Int {
+        switch try hexQuad(at: index + 2) {
+        case 0xD800...0xDBFF:
+            guard index + 12 <= bytes.count, bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
+                  case 0xDC00...0xDFFF = try hexQuad(at: index + 8)
+            else { throw .syntax(offset: index) }
+            return index + 12
+        case 0xDC00...0xDFFF:
+            throw .syntax(offset: index)
+        default:
+            return index + 6
+        }
+    }
+
+    /// The four hex digits at `offset`, as a UTF-16 code unit.
+    private func hexQuad(at offset: Int) throws(JSONError) -> UInt16 {
+        guard offset + 4 <= bytes.count else { throw .syntax(offset: offset) }
+        var unit: UInt16 = 0
+        for index in offset..<(offset + 4) {
+            let digit = Self.hexValue(bytes[index])
+            guard digit <= 15 else { throw .syntax(offset: index) }
+            unit = unit << 4 | UInt16(digit)
+        }
+        return unit
+    }
+
+    /// Validates the multi-byte UTF-8 sequence at `index` (RFC 3629: no overlongs, no surrogates,
+    /// ≤ U+10FFFF).
+    /// - Returns: the offset just past it.
+    private func utf8SequenceEnd(at index: Int) throws(JSONError) -> Int {
+        let lead = bytes[index]
         let length: Int
         var low: UInt8 = 0x80
         var high: UInt8 = 0xBF
@@ -351,15 +452,15 @@ public struct JSONReader {
         case 0xF0: length = 4; low = 0x90
         case 0xF1...0xF3: length = 4
         case 0xF4: length = 4; high = 0x8F
-        default: throw .syntax(offset: position)
+        default: throw .syntax(offset: index)
         }
-        guard position + length <= bytes.count else { throw .syntax(offset: position) }
-        let second = bytes[position + 1]
-        guard second >= low, second <= high else { throw .syntax(offset: position + 1) }
-        for offset in (position + 2)..<(position + length) where bytes[offset] & 0xC0 != 0x80 {
+        guard index + length <= bytes.count else { throw .syntax(offset: index) }
+        let second = bytes[index + 1]
+        guard second >= low, second <= high else { throw .syntax(offset: index + 1) }
+        for offset in (index + 2)..<(index + length) where bytes[offset] & 0xC0 != 0x80 {
             throw .syntax(offset: offset)
         }
-        position += length
+        return index + length
     }
 
     private func sameString(_ a: Range<Int>, _ aEscaped: Bool, _ b: Range<Int>, _ bEscaped: Bool) -> Bool {

@@ -1,7 +1,8 @@
 /// The UTF-8 bytes a JSON string's contents stand for, decoded lazily from its escaped form.
 ///
 /// Lets the reader compare keys and values without a `String` or a buffer. Expects contents the
-/// reader has already validated; an unpaired surrogate escape decodes to U+FFFD.
+/// reader has already validated, so the bytes are valid UTF-8 (an unpaired surrogate escape,
+/// which the reader refuses, would decode to U+FFFD rather than run past the contents).
 struct JSONStringBytes: Sequence, IteratorProtocol {
     private let bytes: UnsafeRawBufferPointer
     private var index: Int
