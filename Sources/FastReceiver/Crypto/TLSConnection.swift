@@ -4,14 +4,16 @@ import COpenSSL
 ///
 /// Every call returns at once. `wantRead` and `wantWrite` say which readiness to wait for before
 /// calling the same method again, and either can come from any call: a read may have to write
-/// (a TLS 1.3 key update answer), a write may have to read. OpenSSL talks to the socket itself
-/// (a socket BIO that sends with `MSG_NOSIGNAL`, so a reset peer never raises SIGPIPE), so no
-/// ciphertext is copied through Swift; the descriptor stays the caller's to close, after this
-/// object is gone. Owned by one thread at a time (not `Sendable`).
+/// (a TLS 1.3 key update answer), a write may have to read. OpenSSL reads and writes the socket
+/// itself, so no ciphertext is copied through Swift, and reads ahead: one `recv` takes whatever
+/// records have arrived, so check `hasBufferedInput` before waiting for epoll. It sends with
+/// `MSG_NOSIGNAL` (a reset peer never raises SIGPIPE) and never closes the descriptor, which
+/// stays the caller's to close once this object is gone. Owned by one thread at a time (not
+/// `Sendable`).
 ///
-/// No call allocates in steady state. OpenSSL's own 17 KiB record buffers are released while a
-/// connection is idle (`SSL_MODE_RELEASE_BUFFERS`), so ten thousand idle keep-alive connections
-/// cost kilobytes each, not tens of kilobytes.
+/// The calls allocate nothing of their own. OpenSSL gives its record buffers (about 17 KiB each
+/// way) back while a connection is idle and takes them again when it has work, so an idle
+/// keep-alive connection costs little more than the SSL object.
 public final class TLSConnection {
     /// The outcome of `handshake()`.
     public enum HandshakeResult: Sendable, Equatable {
@@ -77,6 +79,9 @@ public final class TLSConnection {
     }
 
     /// Runs the handshake as far as the socket allows.
+    ///
+    /// After `.done`, read at once rather than wait for epoll: the client's first request may
+    /// have come with its last handshake message and already sit in OpenSSL's buffer.
     public func handshake() -> HandshakeResult {
         var detail: UInt = 0
         switch step(fr_tls_handshake(ssl, &detail), detail, .handshake) {
