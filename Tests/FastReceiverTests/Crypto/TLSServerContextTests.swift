@@ -140,6 +140,19 @@ import Testing
         #expect(error.description.hasPrefix("The TLS certificate file \(path) holds a PEM certificate that OpenSSL cannot decode"))
     }
 
+    @Test("A certificate whose key is too weak for OpenSSL's security level 2 is refused")
+    func weakKeyRefused() throws {
+        let made = try ToolProcess.run(["openssl", "req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout", certificates.path("weak-key.pem"),
+                                        "-out", certificates.path("weak.pem"), "-subj", "/CN=weak", "-days", "1"])
+        try #require(made.status == 0, "\(made.standardError)")
+        let error = try #require(throws: TLSContextError.self) {
+            try TLSServerContext(certificateChainFile: certificates.path("weak.pem"), privateKeyFile: certificates.path("weak-key.pem"))
+        }
+        #expect(error.kind == .refused)
+        #expect(error.description.hasPrefix("OpenSSL refuses the PEM certificate in \(certificates.path("weak.pem")): "))
+        #expect(error.description.contains("key too small"), "\(error)")
+    }
+
     @Test("An encrypted key is refused without asking for a passphrase")
     func encryptedKey() throws {
         let path = certificates.path("encrypted-key.pem")
