@@ -308,6 +308,18 @@ import Testing
         #expect(record.isErrorQueueEmptyAfterFailure == true)
     }
 
+    @Test("Writing to a client that has gone fails as a closed peer instead of raising SIGPIPE, which would end this process")
+    func writeAfterPeerLeft() throws {
+        let server = try TLSTestServer(context: context, mode: .answerAfterClose)
+        var client = client(server)
+        client.connections = [.init(echo: 10)] // then a plain close: FIN, no close_notify
+        #expect(try client.run().first?.echoed == true)
+        let record = try #require(try server.finishedRecords(1).first)
+        #expect(record.end == .closed)
+        // The second send meets EPIPE; OpenSSL, having seen the peer's close, reports that instead.
+        #expect(record.writesAfterClose == [.bytes(100), .failed(TLSConnectionError(operation: .write, cause: .peerClosed))])
+    }
+
     // MARK: what is not TLS
 
     @Test("Plain HTTP on the TLS port fails the handshake and closes, and the server serves the next client")

@@ -18,6 +18,9 @@ final class TLSTestServer {
         case echo
         /// Send `count` bytes of `TLSTestServer.pattern`, then close_notify, then close.
         case stream(count: Int)
+        /// Echo; once the client has closed, write twice: the first write draws a reset from
+        /// the peer's kernel, the second meets EPIPE.
+        case answerAfterClose
     }
 
     /// What one connection saw, from accept to close.
@@ -33,6 +36,8 @@ final class TLSTestServer {
         var bytesRead = 0
         var bytesWritten = 0
         var wantWriteCount = 0
+        /// The writes made after the client closed, in `answerAfterClose` mode.
+        var writesAfterClose: [TLSConnection.WriteResult] = []
         var isFinished = false
         /// Whether the server thread's OpenSSL error queue was empty after this connection
         /// failed: one connection's error must never be left for the next to find.
@@ -160,6 +165,17 @@ private final class TLSTestServerLoop: @unchecked Sendable {
         clients.append(Client(descriptor: descriptor, tls: tls, index: index))
     }
 
+    /// Writes to a client that has gone: once, then, when its reset has arrived, again.
+    private func answerAfterClose(_ client: Client) {
+        let answer = [UInt8](repeating: 0x41, count: 100)
+        let first = answer.withUnsafeBytes { client.tls.write($0) }
+        // POLLHUP and POLLERR are always reported: they mean the reset is in.
+        var descriptor = pollfd(fd: client.descriptor, events: 0, revents: 0)
+        _ = poll(&descriptor, 1, 10_000)
+        let second = answer.withUnsafeBytes { client.tls.write($0) }
+        update(client) { $0.writesAfterClose = [first, second] }
+    }
+
     /// Records a failed connection as finished, and whether it left the error queue empty.
     private func finish(_ client: Client) {
         let isEmpty = CryptoError("probe").reasons.isEmpty
@@ -239,6 +255,7 @@ private final class TLSTestServerLoop: @unchecked Sendable {
             case .wantRead: client.waitsFor = Int16(POLLIN); return
             case .wantWrite: client.waitsFor = Int16(POLLOUT); return
             case .closed:
+                if case .answerAfterClose = mode { answerAfterClose(client) }
                 tls.shutdown()
                 update(client) { $0.end = .closed; $0.isFinished = true }
                 return

@@ -44,8 +44,10 @@ final class ToolProcess {
         try? FileManager.default.removeItem(atPath: errorFile)
     }
 
-    /// Writes `text` to the tool's standard input.
+    /// Writes `text` to the tool's standard input, if the tool still runs (a write into the pipe
+    /// of a tool that has exited would raise SIGPIPE, which this process does not ignore).
     func send(_ text: String) {
+        guard process.isRunning else { return }
         input.fileHandleForWriting.write(Data(text.utf8))
     }
 
