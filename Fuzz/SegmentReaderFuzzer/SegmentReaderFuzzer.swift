@@ -5,9 +5,14 @@
 //     FAST_RECEIVER_FUZZ=1 swift build --scratch-path .build-fuzz \
 //         --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize=fuzzer,address \
 //         --product SegmentReaderFuzzer
-//     mkdir -p segment-corpus
-//     SWIFT_BACKTRACE=enable=no .build-fuzz/debug/SegmentReaderFuzzer \
-//         -max_len=8192 -timeout=10 -max_total_time=300 segment-corpus Fuzz/SegmentReaderFuzzer/seeds
+//     mkdir -p .build-fuzz/segment-corpus
+//     SWIFT_BACKTRACE=enable=no .build-fuzz/debug/SegmentReaderFuzzer -max_len=4096 -timeout=10 \
+//         -max_total_time=300 .build-fuzz/segment-corpus Fuzz/SegmentReaderFuzzer/seeds \
+//         Tests/FastReceiverTests/Fixtures/segment-regressions
+//
+// Inputs are read after a segment header; every check compares with a reference that tries
+// every offset (quadratic), so keep -max_len small. Linear time on large inputs is what
+// SegmentScannerTests checks.
 //
 // (Why `-Xswiftc -sanitize=fuzzer,address`: see Fuzz/HTTPParserFuzzer/HTTPParserFuzzer.swift.)
 //

@@ -147,6 +147,10 @@ public struct JournalCatalog {
         switch opened {
         case .success(let bytes):
             segment = bytes
+        case .failure(.unreadable(_, ENOENT)):
+            // Removed since the listing (a segment that never received a record): nothing to read.
+            progress.isFinished = true
+            return
         case .failure(let failure):
             problem(.notRead(reason: "\(failure)"))
             progress.isFinished = true

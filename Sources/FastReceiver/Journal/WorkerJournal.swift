@@ -38,11 +38,12 @@ public final class WorkerJournal: @unchecked Sendable {
         public init() {}
 
         /// The batch size for a body limit: room for two of the largest records, and at least
-        /// 16 MiB. A full batch answers `503` until the sync in progress finishes (it heals by
-        /// itself); a record larger than an empty batch could never be stored, so there is none.
+        /// 16 MiB. Every event the server accepts then fits into an empty batch, and a full batch
+        /// only answers `503` until the sync in progress ends, which heals by itself.
         /// - Parameter maxBodyBytes: the server's body limit, at most `JournalRecord.maxBodyBytes`.
         public static func batchBytes(maxBodyBytes: Int) -> Int {
-            max(16 << 20, 2 * JournalRecord.encodedCount(eventIDCount: JournalRecord.maxEventIDBytes, bodyCount: maxBodyBytes))
+            precondition(maxBodyBytes <= JournalRecord.maxBodyBytes, "the body limit is capped at what the journal stores")
+            return max(16 << 20, 2 * JournalRecord.encodedCount(eventIDCount: JournalRecord.maxEventIDBytes, bodyCount: maxBodyBytes))
         }
 
         /// The largest segment a server with this `segmentMaxBytes` writes, whatever its body
