@@ -26,13 +26,18 @@ struct RecordFinder {
     private let maxPayload: Int
     /// The offset the prefix CRCs start from.
     private let base: Int
-    /// Bytes between stored prefix CRCs: at least 64, and more for segments over 64 MiB so that
-    /// the stored CRCs never take more than 4 MiB.
-    private let stride: Int
+    /// Bytes between stored prefix CRCs: they take 4 bytes per 64 bytes searched (4 MiB for a
+    /// 64 MiB segment), and a candidate's end is at most 63 bytes past one.
+    private static let stride = 64
     /// `checkpoints[j]` is the CRC-32 of `bytes[base ..< base + j·stride]`.
     private let checkpoints: [UInt32]
     /// The prefix CRC at the last candidate's payload start (candidates come in offset order).
     private var cursor: (offset: Int, crc: UInt32)
+    /// Candidates gathered to be checked together.
+    private var batch: [(candidate: Int, payload: Range<Int>)] = []
+    private static let batchSize = 32
+    /// Where the memory touched ahead of the checks goes, so that the loads are kept.
+    private var touched: UInt32 = 0
 
     /// Makes the one CRC pass over `bytes[base...]`.
     /// - Parameters:
@@ -44,8 +49,8 @@ struct RecordFinder {
         self.maxPayload = maxPayload
         self.base = base
         cursor = (base, 0)
-        let stride = max(64, (bytes.count - base) >> 20 + 1)
-        self.stride = stride
+        batch.reserveCapacity(Self.batchSize)
+        let stride = Self.stride
         var checkpoints = [UInt32(0)]
         checkpoints.reserveCapacity((bytes.count - base) / stride + 1)
         var crc: UInt32 = 0
@@ -67,23 +72,44 @@ struct RecordFinder {
         precondition(offset >= cursor.offset - JournalRecord.headerBytes, "searches move forward")
         guard let start = bytes.baseAddress else { return .none }
         var next = offset + 1
-        // A candidate needs its magic and length to be judged.
-        while bytes.count - next >= 8 {
-            // Every candidate starts with the magic's first byte, "F".
-            guard let found = memchr(start + next, 0x46, bytes.count - 8 - next + 1) else { return .none }
-            let candidate = start.distance(to: UnsafeRawPointer(found))
-            next = candidate + 1
-            guard bytes.loadUnaligned(fromByteOffset: candidate, as: UInt32.self) == JournalRecord.magic.littleEndian else { continue }
-            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: candidate + 4, as: UInt32.self)))
-            guard length >= JournalRecord.payloadPrefixBytes, length <= maxPayload else { continue }
-            let payloadStart = candidate + JournalRecord.headerBytes
-            guard bytes.count - payloadStart >= length else {
-                if stopsAtIncomplete { return .incomplete(at: candidate, end: payloadStart + length) }
-                continue
+        var incomplete: Found?
+        while incomplete == nil {
+            // Gather a few candidates, touch the memory their checks will read (their ends lie
+            // anywhere), then check them in order: the cache misses overlap instead of queueing.
+            batch.removeAll(keepingCapacity: true)
+            while batch.count < Self.batchSize, bytes.count - next >= 8 {
+                // A candidate starts with the magic's first byte, "F", and needs its magic and
+                // length to be judged.
+                guard let found = memchr(start + next, 0x46, bytes.count - 8 - next + 1) else {
+                    next = bytes.count
+                    break
+                }
+                let candidate = start.distance(to: UnsafeRawPointer(found))
+                next = candidate + 1
+                guard bytes.loadUnaligned(fromByteOffset: candidate, as: UInt32.self) == JournalRecord.magic.littleEndian else { continue }
+                let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: candidate + 4, as: UInt32.self)))
+                guard length >= JournalRecord.payloadPrefixBytes, length <= maxPayload else { continue }
+                let payloadStart = candidate + JournalRecord.headerBytes
+                guard bytes.count - payloadStart >= length else {
+                    if stopsAtIncomplete {
+                        incomplete = .incomplete(at: candidate, end: payloadStart + length)
+                        break
+                    }
+                    continue
+                }
+                batch.append((candidate, payloadStart..<(payloadStart + length)))
             }
-            if isValid(at: candidate, payload: payloadStart..<(payloadStart + length)) { return .record(at: candidate) }
+            guard !batch.isEmpty else { break }
+            for (_, payload) in batch {
+                let index = (payload.upperBound - base) / Self.stride
+                let last = payload.upperBound - 1
+                touched ^= checkpoints[index] ^ UInt32(bytes[min(base + index * Self.stride, last)]) ^ UInt32(bytes[last])
+            }
+            for (candidate, payload) in batch where isValid(at: candidate, payload: payload) {
+                return .record(at: candidate)
+            }
         }
-        return .none
+        return incomplete ?? .none
     }
 
     /// Whether the candidate's CRC and id length check out, as `JournalRecord.scan` checks them.
@@ -101,8 +127,8 @@ struct RecordFinder {
 
     /// The CRC-32 of `bytes[base..<position]`, from the nearest stored one.
     private func prefixCRC(at position: Int) -> UInt32 {
-        let index = (position - base) / stride
-        let from = base + index * stride
+        let index = (position - base) / Self.stride
+        let from = base + index * Self.stride
         return CRC32.checksum(UnsafeRawBufferPointer(rebasing: bytes[from..<position]), continuing: checkpoints[index])
     }
 }

@@ -71,6 +71,22 @@ import Testing
         }
     }
 
+    @Test("Records and candidates ending at the end of the data are judged right at every alignment")
+    func everyAlignment() {
+        let last = Self.record("last")
+        var wrong = Self.record("wrong")
+        wrong[20] ^= 0x01
+        for padding in 0..<130 {
+            for tail in [last, wrong, Array(last.dropLast()), last + [0x46]] {
+                let segment = SegmentHeader.encode(createdAtMilliseconds: 1) + [UInt8](repeating: 0, count: padding) + tail
+                segment.withUnsafeBytes { raw in
+                    #expect(SegmentReaderHarness.scan(raw, from: SegmentHeader.bytes) == SegmentReaderHarness.reference(raw, from: SegmentHeader.bytes),
+                            "padding \(padding)")
+                }
+            }
+        }
+    }
+
     @Test("Crafted overlapping candidates, each claiming a span to the end, are scanned in linear time",
           arguments: [12, 8])
     func linearOnOverlappingCandidates(_ stride: Int) throws {
