@@ -40,12 +40,12 @@ struct JournalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every stored event, one JSON object a line, in storage order.",
             discussion: #"""
-                Each line is {"receivedAt":"<RFC 3339>","eventId":"<id>","event":<the stored body>}. \
-                eventId is a JSON string (escaped per RFC 8259), or null for an event stored without \
-                one. Where a field cannot be written faithfully as shown, it is null and followed by \
-                the stored value: "receivedAtMilliseconds":<Unix ms> for a time outside years \
-                0000-9999, "rawEventId":"<base64>" for an id whose bytes are not UTF-8, \
-                "rawBody":"<base64>" for a body that is not a JSON object. Corrupt records are skipped \
+                Each line is {"receivedAt":"<RFC 3339>","eventId":"<id>","event":<the stored body>}. \#
+                eventId is a JSON string (escaped per RFC 8259), or null for an event stored without \#
+                one. Where a field cannot be written faithfully as shown, it is null and followed by \#
+                the stored value: "receivedAtMilliseconds":<Unix ms> for a time outside years \#
+                0000-9999, "rawEventId":"<base64>" for an id whose bytes are not UTF-8, \#
+                "rawBody":"<base64>" for a body that is not a JSON object. Corrupt records are skipped \#
                 (as the server's start-up recovery does) and reported on stderr.
                 """#
         )

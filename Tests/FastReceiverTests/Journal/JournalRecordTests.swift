@@ -78,6 +78,16 @@ import Testing
         #expect(SegmentName(fileName: "repairs.log") == nil)
         #expect(SegmentName(fileName: "x.seg.corrupt") == nil)
         #expect(name < SegmentName(createdAtMilliseconds: 1_795_928_852_506, worker: 0, sequence: 1))
+        for wide in ["1795928852505-w1000-1000000.seg", "1795928852505-w4294967299-000012.seg.gz"] {
+            #expect(SegmentName(fileName: wide)?.description == wide)
+        }
+    }
+
+    @Test("A file name that would print as another segment's is not a segment",
+          arguments: ["01795928852505-w003-000012.seg", "+795928852505-w003-000012.seg",
+                      "-000000000001-w003-000012.seg", "1795928852505-w003-0000012.seg.gz", "1795928852505-w+03-000012.seg"])
+    func nonCanonicalNames(_ fileName: String) {
+        #expect(SegmentName(fileName: fileName) == nil)
     }
 }
 
