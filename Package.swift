@@ -80,6 +80,17 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
         ),
     ]
     package.products += [.executable(name: "EventIDFuzzer", targets: ["EventIDFuzzer"])]
+    // The journal's segment reader, on arbitrary bytes: same build, `--product SegmentReaderFuzzer`.
+    package.targets += [
+        .executableTarget(
+            name: "SegmentReaderFuzzer",
+            dependencies: ["FastReceiver"],
+            path: "Fuzz/SegmentReaderFuzzer",
+            exclude: ["seeds"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ),
+    ]
+    package.products += [.executable(name: "SegmentReaderFuzzer", targets: ["SegmentReaderFuzzer"])]
 }
 
 if benchmarksEnabled {

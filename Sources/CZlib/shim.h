@@ -45,6 +45,14 @@ static inline long fr_inflate(int window_bits, const void *in, size_t in_len, vo
     return result;
 }
 
+/// x^(8·`len`) modulo the CRC-32 polynomial: the operator `fr_crc32_combine_op` multiplies by to
+/// append `len` bytes (zlib's `crc32_combine_gen`).
+static inline unsigned long fr_crc32_combine_gen(long len) { return crc32_combine_gen((z_off_t)len); }
+/// The CRC-32 of A followed by B from crc(A), crc(B) and `op` = `fr_crc32_combine_gen(|B|)`.
+static inline unsigned long fr_crc32_combine_op(unsigned long crc1, unsigned long crc2, unsigned long op) {
+    return crc32_combine_op(crc1, crc2, op);
+}
+
 /// Opens a gzip file for reading ("rb") or writing ("wb6"); NULL on failure.
 static inline void *fr_gzopen(const char *path, const char *mode) { return gzopen(path, mode); }
 /// Wraps a descriptor the caller opened (and may fdatasync while writing); gzclose closes it.
@@ -54,5 +62,11 @@ static inline int fr_gzflush(void *file) { return gzflush((gzFile)file, Z_SYNC_F
 static inline int fr_gzread(void *file, void *buf, unsigned len) { return gzread((gzFile)file, buf, len); }
 static inline int fr_gzwrite(void *file, const void *buf, unsigned len) { return gzwrite((gzFile)file, buf, len); }
 static inline int fr_gzclose(void *file) { return gzclose((gzFile)file); }
+/// zlib's error code for the last gzread (Z_OK, Z_BUF_ERROR for a stream cut short, Z_DATA_ERROR ...).
+static inline int fr_gzerror(void *file) {
+    int error = Z_OK;
+    (void)gzerror((gzFile)file, &error);
+    return error;
+}
 
 #endif

@@ -13,16 +13,41 @@ struct JournalCommand: ParsableCommand {
     struct Location: ParsableArguments {
         @Option(name: .customLong("data-dir"), help: ArgumentHelp("The server's data directory [DATA_DIR]. Default ./data.", valueName: "dir"))
         var dataDirectory: String?
+        @Option(help: ArgumentHelp(
+            """
+            The server's --segment-bytes [FAST_RECEIVER_SEGMENT_BYTES]. Default 67108864. A segment file \
+            larger than any the server writes with it (on disk or inflated) is reported and not read.
+            """, valueName: "bytes"))
+        var segmentBytes: Int?
 
-        var catalog: JournalCatalog {
-            JournalCatalog(dataDirectory: dataDirectory ?? ProcessInfo.processInfo.environment["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data")
+        /// The journal to read.
+        /// - Throws: `ExitCode(2)`, after one sentence on stderr, for a segment size out of range.
+        func catalog() throws -> JournalCatalog {
+            let environment = ProcessInfo.processInfo.environment
+            let dataDirectory = dataDirectory ?? environment["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
+            var options = ServeOptions()
+            options.segmentBytes = segmentBytes
+            do {
+                return JournalCatalog(dataDirectory: dataDirectory, segmentBytes: try options.segmentMaxBytes(environment: environment))
+            } catch {
+                FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
         }
     }
 
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every stored event, one JSON object a line, in storage order.",
-            discussion: #"Each line is {"receivedAt":"RFC 3339","eventId":"…","event":<the stored body>}."#
+            discussion: #"""
+                Each line is {"receivedAt":"<RFC 3339>","eventId":"<id>","event":<the stored body>}. \#
+                eventId is a JSON string (escaped per RFC 8259), or null for an event stored without \#
+                one. Where a field cannot be written faithfully as shown, it is null and followed by \#
+                the stored value: "receivedAtMilliseconds":<Unix ms> for a time outside years \#
+                0000-9999, "rawEventId":"<base64>" for an id whose bytes are not UTF-8, \#
+                "rawBody":"<base64>" for a body that is not a JSON object. Corrupt records are skipped \#
+                (as the server's start-up recovery does) and reported on stderr.
+                """#
         )
 
         @OptionGroup var location: Location
@@ -30,36 +55,48 @@ struct JournalCommand: ParsableCommand {
         var follow = false
 
         func run() throws {
-            let catalog = location.catalog
+            let catalog = try location.catalog()
             guard FileManager.default.fileExists(atPath: catalog.directory) || follow else {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
             }
-            // Per segment: records printed, and for a plain segment the byte offset reached.
-            var printed: [String: (records: Int, offset: Int)] = [:]
-            let output = FileHandle.standardOutput
+            var progress: [String: JournalCatalog.Progress] = [:]
+            var output = LineOutput()
             while true {
-                for name in catalog.segments() {
-                    var state = printed[name.baseName] ?? (0, 0)
-                    var lines = ""
-                    if follow, !name.isCompressed,
-                       let offset = catalog.forEachNewRecord(in: name, from: state.offset, { record in
-                           lines += JournalCatalog.line(for: record) + "\n"
-                           state.records += 1
-                       }) {
-                        state.offset = offset
-                    } else if let total = catalog.forEachRecord(in: name, skip: state.records, { record in
-                        lines += JournalCatalog.line(for: record) + "\n"
-                    }) {
-                        state.records = max(total, state.records)
-                        state.offset = Int.max  // read whole: nothing more will be appended
+                let names = catalog.segments()
+                let live = JournalCatalog.liveSegments(among: names)
+                for name in names {
+                    var state = progress[name.baseName] ?? JournalCatalog.Progress()
+                    catalog.read(name, isLive: live.contains(name), progress: &state, problem: { problem in
+                        output.flush()
+                        FileHandle.standardError.write(Data("fast-receiver: \(name): \(problem)\n".utf8))
+                    }) { payload in
+                        output.append(JournalCatalog.line(for: JournalRecord.decode(payload: payload)))
                     }
-                    printed[name.baseName] = state
-                    if !lines.isEmpty { output.write(Data(lines.utf8)) }
+                    progress[name.baseName] = state
                 }
+                output.flush()
                 guard follow else { return }
                 usleep(200_000)
             }
+        }
+    }
+
+    /// Standard output in pieces of about 1 MiB, so that a large segment is neither held whole
+    /// nor written a line at a time.
+    struct LineOutput {
+        private var pending: [UInt8] = []
+
+        mutating func append(_ line: String) {
+            pending += line.utf8
+            pending.append(0x0A)
+            if pending.count >= 1 << 20 { flush() }
+        }
+
+        mutating func flush() {
+            guard !pending.isEmpty else { return }
+            FileHandle.standardOutput.write(Data(pending))
+            pending.removeAll(keepingCapacity: true)
         }
     }
 
@@ -69,18 +106,18 @@ struct JournalCommand: ParsableCommand {
         @OptionGroup var location: Location
 
         func run() throws {
-            let catalog = location.catalog
+            let catalog = try location.catalog()
             guard FileManager.default.fileExists(atPath: catalog.directory) else {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
             }
             let stats = catalog.stats()
             func time(_ milliseconds: Int64?) -> String {
-                milliseconds.map { RFC3339.string(unixMilliseconds: $0) } ?? "-"
+                milliseconds.map(JournalCatalog.timeText) ?? "-"
             }
             print("""
                 journal:              \(catalog.directory)
-                segments:             \(stats.segments) (\(stats.compressedSegments) compressed)
+                segments:             \(stats.segments) (\(stats.compressedSegments) compressed, \(stats.segmentsNotRead) not read)
                 records:              \(stats.records)
                 bytes on disk:        \(stats.bytesOnDisk)
                 torn tails pending:   \(stats.tornTails)

@@ -74,14 +74,14 @@ public struct ServeOptions: Sendable {
             throw ConfigurationError("--durability must be fsync or write; got \(durabilityText).")
         }
         configuration.journal.durability = mode
-        configuration.journal.segmentMaxBytes = try reader.integer(segmentBytes, Variable.segmentBytes, flag: "--segment-bytes", range: (64 << 10)...(4 << 30)) ?? configuration.journal.segmentMaxBytes
+        configuration.journal.segmentMaxBytes = try segmentMaxBytes(environment: environment)
         configuration.journal.segmentMaxAgeMilliseconds = try reader.milliseconds(segmentAge, Variable.segmentAge, flag: "--segment-age", range: 1...(7 * 86_400)) ?? configuration.journal.segmentMaxAgeMilliseconds
         configuration.dedupeCapacity = try reader.integer(dedupeCapacity, Variable.dedupeCapacity, flag: "--dedupe-capacity", range: 1...100_000_000) ?? configuration.dedupeCapacity
         configuration.dedupeWindowSeconds = Int64(try reader.integer(dedupeWindow, Variable.dedupeWindow, flag: "--dedupe-window", range: 1...(30 * 86_400)) ?? Int(configuration.dedupeWindowSeconds))
         configuration.clockSkew = Int64(try reader.integer(clockSkew, Variable.clockSkew, flag: "--clock-skew", range: 0...3600) ?? Int(configuration.clockSkew))
         configuration.limits.maxHeaderBytes = try reader.integer(maxHeaderBytes, Variable.maxHeaderBytes, flag: "--max-header-bytes", range: 1024...(1 << 20)) ?? configuration.limits.maxHeaderBytes
         configuration.limits.maxHeaderCount = try reader.integer(maxHeaderCount, Variable.maxHeaderCount, flag: "--max-header-count", range: 8...10_000) ?? configuration.limits.maxHeaderCount
-        configuration.limits.maxBodyBytes = try reader.integer(maxBodyBytes, Variable.maxBodyBytes, flag: "--max-body-bytes", range: 1024...(64 << 20)) ?? configuration.limits.maxBodyBytes
+        configuration.limits.maxBodyBytes = try reader.integer(maxBodyBytes, Variable.maxBodyBytes, flag: "--max-body-bytes", range: 1024...JournalRecord.maxBodyBytes) ?? configuration.limits.maxBodyBytes
         configuration.headerTimeoutMilliseconds = try reader.milliseconds(headerTimeout, Variable.headerTimeout, flag: "--header-timeout", range: 0.1...3600) ?? configuration.headerTimeoutMilliseconds
         configuration.bodyTimeoutMilliseconds = try reader.milliseconds(bodyTimeout, Variable.bodyTimeout, flag: "--body-timeout", range: 0.1...3600) ?? configuration.bodyTimeoutMilliseconds
         configuration.idleTimeoutMilliseconds = try reader.milliseconds(idleTimeout, Variable.idleTimeout, flag: "--idle-timeout", range: 0.1...86_400) ?? configuration.idleTimeoutMilliseconds
@@ -103,6 +103,14 @@ public struct ServeOptions: Sendable {
         configuration.secretSource = SecretSource(secretFile: secretFileValue, environment: environment)
         configuration.secrets = try configuration.secretSource.load()
         return configuration
+    }
+
+    /// The journal's segment size, from `--segment-bytes` or its variable, checked as `serve`
+    /// checks it: tools that read a journal take the same setting to know the largest segment.
+    /// - Throws: `ConfigurationError` when it is not a whole number in range.
+    public func segmentMaxBytes(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> Int {
+        try Reader(environment: environment).integer(segmentBytes, Variable.segmentBytes, flag: "--segment-bytes", range: (64 << 10)...(4 << 30))
+            ?? WorkerJournal.Settings().segmentMaxBytes
     }
 
     private struct Reader {

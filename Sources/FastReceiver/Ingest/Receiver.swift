@@ -18,8 +18,12 @@ public final class Receiver: Sendable {
         self.configuration = configuration
         let status = ServiceStatus()
         let wake = try (0..<configuration.threads).map { _ in try WakeSignal() }
+        // Every body the server accepts must fit into a batch: an event that never fits would be
+        // answered 503 on every delivery.
+        var journalSettings = configuration.journal
+        journalSettings.batchBytes = max(journalSettings.batchBytes, WorkerJournal.Settings.batchBytes(maxBodyBytes: configuration.limits.maxBodyBytes))
         let journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
-                                  settings: configuration.journal, dedupeCapacity: configuration.dedupeCapacity,
+                                  settings: journalSettings, dedupeCapacity: configuration.dedupeCapacity,
                                   dedupeWindowSeconds: configuration.dedupeWindowSeconds, io: io, status: status, wake: wake)
         let secrets = SecretStore(configuration.secrets)
         let budget = ConnectionBudget(limit: configuration.maxConnections)

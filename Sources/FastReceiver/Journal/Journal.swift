@@ -39,8 +39,8 @@ public final class Journal: Sendable {
         }
         let dedupe = DedupeIndex(capacity: dedupeCapacity, windowSeconds: dedupeWindowSeconds)
         let compressor = SegmentCompressor()
-        let recovery = JournalRecovery.run(directory: directory, dedupe: dedupe, compressor: compressor,
-                                           now: Int64(Date().timeIntervalSince1970))
+        let recovery = JournalRecovery.run(directory: directory, segmentLimit: WorkerJournal.Settings.largestSegmentBytes(segmentMaxBytes: settings.segmentMaxBytes),
+                                           dedupe: dedupe, compressor: compressor, now: UnixTime.now())
         self.dedupe = dedupe
         self.compressor = compressor
         self.recovery = recovery
@@ -89,108 +89,4 @@ public final class Journal: Sendable {
 /// How many workers wait on another worker's record.
 final class WaiterCount: Sendable {
     let value = Atomic<Int>(0)
-}
-
-/// What recovery found and did.
-public struct RecoveryReport: Sendable, Equatable {
-    public var segments = 0
-    public var records = 0
-    /// Segments whose last record was incomplete or corrupt, truncated to their last good record.
-    public var tornTailsRepaired = 0
-    public var tornBytesRemoved = 0
-    /// Corrupt regions in the middle of segments, skipped (the records around them are kept).
-    public var corruptRegionsSkipped = 0
-    /// Segments with no header (created by a process that died at once), removed.
-    public var emptySegmentsRemoved = 0
-    /// Ids put back into the dedupe index.
-    public var dedupeEntriesRestored = 0
-    /// One line per repair, for the log.
-    public var notes: [String] = []
-}
-
-/// The start-up scan of every segment.
-enum JournalRecovery {
-    /// The largest record payload recovery accepts (far above any body limit).
-    static let maxPayload = 256 << 20
-
-    static func run(directory: String, dedupe: DedupeIndex, compressor: SegmentCompressor, now: Int64) -> RecoveryReport {
-        var report = RecoveryReport()
-        for name in SegmentName.list(in: directory) {
-            let path = directory + "/" + name.description
-            guard let contents = SegmentReader.contents(of: path, compressed: name.isCompressed) else {
-                report.notes.append("\(name): cannot be read; left in place")
-                continue
-            }
-            if !name.isCompressed, contents.count < SegmentHeader.bytes || !contents.withUnsafeBytes(SegmentHeader.isValid) {
-                if contents.count < SegmentHeader.bytes {
-                    unlink(path)
-                    report.emptySegmentsRemoved += 1
-                    report.notes.append("\(name): \(contents.count) bytes and no header; removed")
-                } else {
-                    rename(path, path + ".corrupt")
-                    report.notes.append("\(name): not a segment (bad header); renamed to \(name).corrupt")
-                }
-                continue
-            }
-            if !name.isCompressed, contents.count == SegmentHeader.bytes {
-                unlink(path)
-                report.emptySegmentsRemoved += 1
-                continue
-            }
-            report.segments += 1
-            contents.withUnsafeBytes { raw in
-                let scan = SegmentReader.scan(raw, maxPayload: maxPayload)
-                report.records += scan.payloads.count
-                for region in scan.corruptRegions {
-                    report.corruptRegionsSkipped += 1
-                    report.notes.append("\(name): \(region.length) corrupt bytes at offset \(region.offset) skipped; records after them kept")
-                }
-                if scan.tornTailBytes > 0 {
-                    if name.isCompressed {
-                        report.notes.append("\(name): \(scan.tornTailBytes) bytes after the last record are unreadable")
-                    } else if truncate(path, off_t(scan.validEnd)) == 0 {
-                        report.tornTailsRepaired += 1
-                        report.tornBytesRemoved += scan.tornTailBytes
-                        report.notes.append("\(name): torn tail of \(scan.tornTailBytes) bytes truncated at offset \(scan.validEnd)")
-                        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-                        if descriptor >= 0 {
-                            fsync(descriptor)
-                            close(descriptor)
-                        }
-                    } else {
-                        report.notes.append("\(name): torn tail of \(scan.tornTailBytes) bytes could not be truncated: \(SystemError("truncate"))")
-                    }
-                }
-                for range in scan.payloads {
-                    let payload = UnsafeRawBufferPointer(rebasing: raw[range])
-                    let receivedAt = JournalRecord.receivedAtMilliseconds(payload: payload) / 1000
-                    guard now - receivedAt <= dedupe.windowSeconds else { continue }
-                    let idRange = JournalRecord.eventID(payload: payload)
-                    guard !idRange.isEmpty else { continue }
-                    let id = UnsafeRawBufferPointer(rebasing: payload[idRange])
-                    if dedupe.claim(EventKey(id), ticket: DurabilityTicket(worker: Journal.recoveredWorker, sequence: 0), now: receivedAt) == .new {
-                        report.dedupeEntriesRestored += 1
-                    }
-                }
-            }
-            if !name.isCompressed {
-                // Every segment found at start is sealed: new records go to new segments.
-                compressor.enqueue(path)
-            }
-        }
-        if !report.notes.isEmpty {
-            let stamp = RFC3339.now()
-            let lines = report.notes.map { "\(stamp) \($0)\n" }.joined()
-            if let handle = FileHandle(forWritingAtPath: directory + "/repairs.log") ?? {
-                FileManager.default.createFile(atPath: directory + "/repairs.log", contents: nil)
-                return FileHandle(forWritingAtPath: directory + "/repairs.log")
-            }() {
-                handle.seekToEndOfFile()
-                handle.write(Data(lines.utf8))
-                try? handle.synchronize()
-                try? handle.close()
-            }
-        }
-        return report
-    }
 }

@@ -7,7 +7,7 @@
 ///      8    4 crc32        zlib CRC-32 of the length field's 4 bytes followed by the payload
 ///     12    8 receivedAt   Unix time in milliseconds (little-endian, signed)
 ///     20    2 idLength     bytes of eventId (little-endian)
-///     22    n eventId      UTF-8, as it appears in the event (may be empty)
+///     22    n eventId      the event's id, its JSON escapes resolved (may be empty)
 ///   22+n    m body         the event body exactly as verified
 /// ```
 ///
@@ -20,6 +20,10 @@ public struct JournalRecord: Sendable, Equatable {
     public static let payloadPrefixBytes = 10
     /// The longest event id stored; longer ids are stored empty (and not deduplicated).
     public static let maxEventIDBytes = 1024
+    /// The largest body the journal stores: the highest `--max-body-bytes` allowed. 64 MiB.
+    public static let maxBodyBytes = 64 << 20
+    /// The largest payload of a record the journal writes; readers take nothing longer.
+    public static let maxPayloadBytes = payloadPrefixBytes + maxEventIDBytes + maxBodyBytes
 
     public var receivedAtMilliseconds: Int64
     public var eventID: [UInt8]

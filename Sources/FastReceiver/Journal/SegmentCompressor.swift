@@ -55,9 +55,15 @@ public final class SegmentCompressor: @unchecked Sendable {
     }
 
     /// Compresses one segment; false (leaving the plain segment in place) on any failure.
+    /// Streams it in 1 MiB pieces, so memory does not grow with the file (which, found at start,
+    /// may be anything named like a segment).
     @discardableResult
     static func compress(_ path: String) -> Bool {
-        guard let contents = FileManager.default.contents(atPath: path) else { return false }
+        let source = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard source >= 0 else { return false }
+        defer { Glibc.close(source) }
+        var status = stat()
+        guard fstat(source, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
         let temporary = path + ".gz.tmp"
         let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard descriptor >= 0 else { return false }
@@ -66,17 +72,20 @@ public final class SegmentCompressor: @unchecked Sendable {
             unlink(temporary)
             return false
         }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
         var ok = true
-        contents.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count && ok {
-                let chunk = min(raw.count - offset, 1 << 20)
-                ok = fr_gzwrite(file, raw.baseAddress! + offset, UInt32(chunk)) == Int32(chunk)
-                // Sync as it goes: a large pile of dirty pages would make the next group
-                // commit's fdatasync wait for all of it.
-                ok = ok && fr_gzflush(file) == Z_OK && fdatasync(descriptor) == 0
-                offset += chunk
+        while ok {
+            let count = read(source, chunk.baseAddress, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                ok = count == 0
+                break
             }
+            ok = fr_gzwrite(file, chunk.baseAddress, UInt32(count)) == Int32(count)
+            // Sync as it goes: a large pile of dirty pages would make the next group
+            // commit's fdatasync wait for all of it.
+            ok = ok && fr_gzflush(file) == Z_OK && fdatasync(descriptor) == 0
         }
         // gzclose writes the trailer and closes the descriptor; reopen it to make that durable.
         ok = fr_gzclose(file) == Z_OK && ok

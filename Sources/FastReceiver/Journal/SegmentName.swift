@@ -17,12 +17,14 @@ public struct SegmentName: Sendable, Comparable, Hashable, CustomStringConvertib
 
     /// The name without `.gz`: identifies the segment whether or not it has been compressed.
     public var baseName: String {
-        String(format: "%013lld-w%03d-%06d.seg", createdAtMilliseconds, worker, sequence)
+        RFC3339.padded(Int(createdAtMilliseconds), 13) + "-w" + RFC3339.padded(worker, 3) + "-" + RFC3339.padded(sequence, 6) + ".seg"
     }
 
     public var description: String { isCompressed ? baseName + ".gz" : baseName }
 
-    /// Parses a file name; nil for anything that is not a segment.
+    /// Parses a file name; nil for anything that is not a segment, including a name that does
+    /// not print back exactly (leading zeros, a sign, a number too wide), which would otherwise
+    /// stand for another file.
     public init?(fileName: String) {
         var name = Substring(fileName)
         isCompressed = name.hasSuffix(".seg.gz")
@@ -35,6 +37,7 @@ public struct SegmentName: Sendable, Comparable, Hashable, CustomStringConvertib
         self.createdAtMilliseconds = created
         self.worker = worker
         self.sequence = sequence
+        guard description == fileName else { return nil }
     }
 
     public static func < (lhs: SegmentName, rhs: SegmentName) -> Bool {

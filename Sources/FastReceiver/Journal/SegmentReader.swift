@@ -1,73 +1,159 @@
 import CZlib
-import Foundation
+import Glibc
 
-/// Reads whole segments, plain or gzip-compressed, for recovery, `journal cat` and `journal stats`.
+/// A segment's bytes, valid while this object lives: mapped from its file, or read or inflated
+/// into memory.
+final class SegmentBytes {
+    /// Valid only while this object lives: read them through `withBytes`.
+    private let bytes: UnsafeRawBufferPointer
+    var count: Int { bytes.count }
+    /// The segment offset `bytes` starts at (more than 0 when only the end was read).
+    let offset: Int
+    /// For a compressed segment whose stream is damaged or cut short: how many bytes inflated
+    /// before it broke (those are `bytes`).
+    let inflatedBeforeDamage: Int?
+    private let isMapped: Bool
+
+    fileprivate init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, isMapped: Bool = false, inflatedBeforeDamage: Int? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.isMapped = isMapped
+        self.inflatedBeforeDamage = inflatedBeforeDamage
+    }
+
+    /// Calls `body` with the bytes, keeping them valid until it returns.
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) throws -> Result) rethrows -> Result {
+        try withExtendedLifetime(self) { try body(bytes) }
+    }
+
+    deinit {
+        guard let base = UnsafeMutableRawPointer(mutating: bytes.baseAddress) else { return }
+        if isMapped { munmap(base, bytes.count) } else { free(base) }
+    }
+}
+
+/// Opens segment files for reading, refusing what no server could have written: anything but a
+/// regular file (a symlink, FIFO or device), and a file that is, or inflates to, more than the
+/// largest segment (`WorkerJournal.Settings.largestSegmentBytes`). Memory is bounded by that
+/// limit, and a compressed segment is never inflated past it.
 enum SegmentReader {
-    /// The segment's bytes (decompressed), or nil when it cannot be read.
-    static func contents(of path: String, compressed: Bool) -> [UInt8]? {
-        guard compressed else { return FileManager.default.contents(atPath: path).map { Array($0) } }
-        guard let file = fr_gzopen(path, "rb") else { return nil }
-        defer { _ = fr_gzclose(file) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { fr_gzread(file, $0.baseAddress, UInt32($0.count)) }
-            if count < 0 { return nil }
-            if count == 0 { return output }
-            output += chunk[..<Int(count)]
+    /// Why a segment was not read; one phrase, safe to log after the segment's name.
+    enum Failure: Error, Equatable, CustomStringConvertible {
+        /// The file could not be opened, examined, mapped or read (errno).
+        case unreadable(call: String, errno: Int32)
+        case notARegularFile
+        case largerThan(Int)
+        case inflatesPast(Int)
+
+        var description: String {
+            switch self {
+            case .unreadable(let call, let errno): "cannot be read (\(SystemError(call, errno: errno)))"
+            case .notARegularFile: "is not a regular file"
+            case .largerThan(let limit): "is larger than \(limit) bytes"
+            case .inflatesPast(let limit): "inflates past \(limit) bytes"
+            }
         }
     }
 
-    /// What a scan of one segment found.
-    struct Scan {
-        /// Valid records' payload ranges, in order.
-        var payloads: [Range<Int>] = []
-        /// Where the valid data ends (the length a torn tail is truncated to).
-        var validEnd = 0
-        /// Bytes after the last valid record that are not a record (a torn tail).
-        var tornTailBytes = 0
-        /// Corrupt regions in the middle that were skipped, as (offset, length).
-        var corruptRegions: [(offset: Int, length: Int)] = []
-        var hasHeader = false
+    /// Maps a plain segment whole, read-only, for recovery (which no other process truncates
+    /// while it runs: a mapping reads nothing into memory, but a file cut short under it would
+    /// fault).
+    static func map(_ path: String, limit: Int) -> Result<SegmentBytes, Failure> {
+        open(path, limit: limit).flatMap { descriptor, size in
+            defer { close(descriptor) }
+            guard size > 0 else { return .success(SegmentBytes(UnsafeRawBufferPointer(start: nil, count: 0))) }
+            guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
+                return .failure(.unreadable(call: "mmap", errno: errno))
+            }
+            return .success(SegmentBytes(UnsafeRawBufferPointer(start: mapped, count: size), isMapped: true))
+        }
     }
 
-    /// Walks every record of a segment's bytes. A corrupt record is skipped by searching for the
-    /// next valid record; corruption with no valid record after it is a torn tail.
-    static func scan(_ bytes: UnsafeRawBufferPointer, maxPayload: Int) -> Scan {
-        var result = Scan()
-        guard SegmentHeader.isValid(bytes) else {
-            result.tornTailBytes = bytes.count
-            return result
-        }
-        result.hasHeader = true
-        var offset = SegmentHeader.bytes
-        result.validEnd = offset
-        while offset < bytes.count {
-            switch JournalRecord.scan(bytes, at: offset, maxPayload: maxPayload) {
-            case .record(let payload, let next):
-                result.payloads.append(payload)
-                offset = next
-                result.validEnd = next
-            case .truncated, .corrupt:
-                guard let resume = nextRecord(in: bytes, after: offset, maxPayload: maxPayload) else {
-                    result.tornTailBytes = bytes.count - offset
-                    return result
+    /// Reads a plain segment from `offset` to its end into memory (for tools that run beside a
+    /// server, which may truncate a live segment after a failed write).
+    static func read(_ path: String, from offset: Int, limit: Int) -> Result<SegmentBytes, Failure> {
+        open(path, limit: limit).flatMap { descriptor, size in
+            defer { close(descriptor) }
+            let start = min(max(offset, 0), size)
+            guard size > start, let buffer = malloc(size - start) else {
+                return .success(SegmentBytes(UnsafeRawBufferPointer(start: nil, count: 0), offset: start))
+            }
+            var count = 0
+            while count < size - start {
+                let read = pread(descriptor, buffer + count, size - start - count, off_t(start + count))
+                if read < 0 && errno == EINTR { continue }
+                if read < 0 {
+                    let error = errno
+                    free(buffer)
+                    return .failure(.unreadable(call: "read", errno: error))
                 }
-                result.corruptRegions.append((offset, resume - offset))
-                offset = resume
+                if read == 0 { break }  // cut short since fstat: read what is there
+                count += read
             }
+            return .success(SegmentBytes(UnsafeRawBufferPointer(start: buffer, count: count), offset: start))
         }
-        return result
     }
 
-    private static func nextRecord(in bytes: UnsafeRawBufferPointer, after offset: Int, maxPayload: Int) -> Int? {
-        var candidate = offset + 1
-        while candidate + JournalRecord.headerBytes <= bytes.count {
-            if bytes[candidate] == 0x46, case .record = JournalRecord.scan(bytes, at: candidate, maxPayload: maxPayload) {
-                return candidate
+    /// Inflates a compressed segment into memory, stopping as soon as it passes `limit` bytes.
+    /// A stream that is damaged or cut short yields what inflated before the damage.
+    static func inflate(_ path: String, limit: Int) -> Result<SegmentBytes, Failure> {
+        open(path, limit: Int.max).flatMap { descriptor, _ in
+            guard let file = fr_gzdopen(descriptor, "rb") else {
+                close(descriptor)
+                return .failure(.unreadable(call: "gzdopen", errno: ENOMEM))
             }
-            candidate += 1
+            defer { _ = fr_gzclose(file) }
+            // Grown as the stream inflates: a bomb costs at most `limit` bytes, a normal
+            // segment no more than it inflates to (twice that while growing).
+            var capacity = min(1 << 20, limit + 1)
+            guard var buffer = malloc(capacity) else { return .failure(.unreadable(call: "malloc", errno: ENOMEM)) }
+            var count = 0
+            var isDamaged = false
+            while true {
+                if count > limit {
+                    free(buffer)
+                    return .failure(.inflatesPast(limit))
+                }
+                if count == capacity {
+                    capacity = min(capacity * 2, limit + 1)
+                    guard let grown = realloc(buffer, capacity) else {
+                        free(buffer)
+                        return .failure(.unreadable(call: "malloc", errno: ENOMEM))
+                    }
+                    buffer = grown
+                }
+                let read = fr_gzread(file, buffer + count, UInt32(min(capacity - count, 1 << 30)))
+                if read > 0 {
+                    count += Int(read)
+                    continue
+                }
+                // 0 at the end of the stream; Z_BUF_ERROR then means it was cut short.
+                isDamaged = read < 0 || fr_gzerror(file) != Z_OK
+                break
+            }
+            return .success(SegmentBytes(UnsafeRawBufferPointer(start: buffer, count: count), inflatedBeforeDamage: isDamaged ? count : nil))
         }
-        return nil
+    }
+
+    /// Opens a regular file (never following a symlink, never blocking on a FIFO) of at most
+    /// `limit` bytes; returns its descriptor and size.
+    private static func open(_ path: String, limit: Int) -> Result<(Int32, Int), Failure> {
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard descriptor >= 0 else { return .failure(.unreadable(call: "open", errno: errno)) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else {
+            let error = errno
+            close(descriptor)
+            return .failure(.unreadable(call: "fstat", errno: error))
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            return .failure(.notARegularFile)
+        }
+        guard status.st_size <= limit else {
+            close(descriptor)
+            return .failure(.largerThan(limit))
+        }
+        return .success((descriptor, Int(status.st_size)))
     }
 }

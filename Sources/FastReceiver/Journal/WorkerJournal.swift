@@ -31,9 +31,28 @@ public final class WorkerJournal: @unchecked Sendable {
         public var segmentMaxBytes = 64 << 20
         /// Rotate the active segment after this many milliseconds. Default one hour.
         public var segmentMaxAgeMilliseconds = 3_600_000
-        /// Bytes a pending batch may hold before appends are refused as busy. Default 16 MiB.
+        /// Bytes a pending batch may hold before appends are refused as busy. Default 16 MiB;
+        /// at least `batchBytes(maxBodyBytes:)` for the server's body limit, so that any event
+        /// the server accepts fits into an empty batch.
         public var batchBytes = 16 << 20
         public init() {}
+
+        /// The batch size for a body limit: room for two of the largest records, and at least
+        /// 16 MiB. Every event the server accepts then fits into an empty batch, and a full batch
+        /// only answers `503` until the sync in progress ends, which heals by itself.
+        /// - Parameter maxBodyBytes: the server's body limit, at most `JournalRecord.maxBodyBytes`.
+        public static func batchBytes(maxBodyBytes: Int) -> Int {
+            precondition(maxBodyBytes <= JournalRecord.maxBodyBytes, "the body limit is capped at what the journal stores")
+            return max(16 << 20, 2 * JournalRecord.encodedCount(eventIDCount: JournalRecord.maxEventIDBytes, bodyCount: maxBodyBytes))
+        }
+
+        /// The largest segment a server with this `segmentMaxBytes` writes, whatever its body
+        /// limit: records are appended while the segment stays under `segmentMaxBytes`, and an
+        /// empty segment takes any one batch. Readers refuse larger files, and stop inflating a
+        /// compressed segment there.
+        public static func largestSegmentBytes(segmentMaxBytes: Int) -> Int {
+            max(segmentMaxBytes, SegmentHeader.bytes + batchBytes(maxBodyBytes: JournalRecord.maxBodyBytes))
+        }
     }
 
     public let worker: Int

@@ -48,9 +48,9 @@ public struct LineLogHandler: LogHandler {
             let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             line = "\(time) \(event.level) \(label): \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
         case .json:
-            var object = "{\"time\":\(Self.quoted(time)),\"level\":\(Self.quoted(event.level.rawValue)),\"logger\":\(Self.quoted(label)),\"message\":\(Self.quoted(event.message.description))"
+            var object = "{\"time\":\(JSONStringLiteral.quoted(time)),\"level\":\(JSONStringLiteral.quoted(event.level.rawValue)),\"logger\":\(JSONStringLiteral.quoted(label)),\"message\":\(JSONStringLiteral.quoted(event.message.description))"
             for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-                object += ",\(Self.quoted(key)):\(Self.quoted(value.description))"
+                object += ",\(JSONStringLiteral.quoted(key)):\(JSONStringLiteral.quoted(value.description))"
             }
             line = object + "}\n"
         }
@@ -63,22 +63,5 @@ public struct LineLogHandler: LogHandler {
                 offset += written
             }
         }
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

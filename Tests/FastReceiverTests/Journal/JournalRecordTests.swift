@@ -43,29 +43,30 @@ import Testing
         let second = JournalRecord(receivedAtMilliseconds: 2, eventID: Array("b".utf8), body: Array("{}".utf8))
         let third = JournalRecord(receivedAtMilliseconds: 3, eventID: Array("c".utf8), body: Array("{}".utf8))
         let header = SegmentHeader.encode(createdAtMilliseconds: 1)
-        var segment = header + record.encoded() + second.encoded() + third.encoded()
-        segment.withUnsafeBytes { raw in
-            let scan = SegmentReader.scan(raw, maxPayload: 1 << 20)
-            #expect(scan.payloads.count == 3)
-            #expect(scan.tornTailBytes == 0)
-            #expect(scan.validEnd == segment.count)
+        func scan(_ segment: [UInt8]) -> (records: Int, skipped: [SegmentScanner.Item], end: Int, tail: Int) {
+            segment.withUnsafeBytes { raw in
+                var scanner = SegmentScanner(raw, from: SegmentHeader.bytes, maxPayload: 1 << 20)
+                var records = 0
+                var skipped: [SegmentScanner.Item] = []
+                while let item = scanner.next() {
+                    if case .record = item { records += 1 } else { skipped.append(item) }
+                }
+                return (records, skipped, scanner.offset, scanner.tailBytes)
+            }
         }
+        var segment = header + record.encoded() + second.encoded() + third.encoded()
+        let whole = scan(segment)
+        #expect(whole.records == 3 && whole.skipped.isEmpty && whole.tail == 0 && whole.end == segment.count)
         let validEnd = segment.count
         segment += Array(third.encoded().prefix(9))
-        segment.withUnsafeBytes { raw in
-            let scan = SegmentReader.scan(raw, maxPayload: 1 << 20)
-            #expect(scan.payloads.count == 3)
-            #expect(scan.tornTailBytes == 9)
-            #expect(scan.validEnd == validEnd)
-        }
+        let torn = scan(segment)
+        #expect(torn.records == 3 && torn.skipped.isEmpty && torn.tail == 9 && torn.end == validEnd)
         var flipped = header + record.encoded() + second.encoded() + third.encoded()
-        flipped[header.count + record.encoded().count + 15] ^= 0xFF
-        flipped.withUnsafeBytes { raw in
-            let scan = SegmentReader.scan(raw, maxPayload: 1 << 20)
-            #expect(scan.payloads.count == 2)
-            #expect(scan.corruptRegions.count == 1)
-            #expect(scan.tornTailBytes == 0)
-        }
+        let secondStart = header.count + record.encoded().count
+        flipped[secondStart + 15] ^= 0xFF
+        let corrupt = scan(flipped)
+        #expect(corrupt.records == 2 && corrupt.tail == 0)
+        #expect(corrupt.skipped == [.skipped(offset: secondStart, length: second.encoded().count)])
     }
 
     @Test("Segment names sort in creation order and parse back")
@@ -77,6 +78,16 @@ import Testing
         #expect(SegmentName(fileName: "repairs.log") == nil)
         #expect(SegmentName(fileName: "x.seg.corrupt") == nil)
         #expect(name < SegmentName(createdAtMilliseconds: 1_795_928_852_506, worker: 0, sequence: 1))
+        for wide in ["1795928852505-w1000-1000000.seg", "1795928852505-w4294967299-000012.seg.gz"] {
+            #expect(SegmentName(fileName: wide)?.description == wide)
+        }
+    }
+
+    @Test("A file name that would print as another segment's is not a segment",
+          arguments: ["01795928852505-w003-000012.seg", "+795928852505-w003-000012.seg",
+                      "-000000000001-w003-000012.seg", "1795928852505-w003-0000012.seg.gz", "1795928852505-w+03-000012.seg"])
+    func nonCanonicalNames(_ fileName: String) {
+        #expect(SegmentName(fileName: fileName) == nil)
     }
 }
 

@@ -1,0 +1,26 @@
+import Foundation
+import Testing
+@testable import FastReceiver
+
+/// Replays the segment reader fuzzer's seeds and every input that once broke the reader through
+/// the fuzzer's own checks, so that `swift test` catches a regression without a fuzzing build.
+@Suite struct SegmentReaderRegressionTests {
+    @Test func replaysFuzzerSeedsAndRegressions() throws {
+        let seeds = try HTTPRequestParserRegressionTests.files(in: "Fuzz/SegmentReaderFuzzer/seeds")
+        let regressions = try HTTPRequestParserRegressionTests.files(in: "Tests/FastReceiverTests/Fixtures/segment-regressions")
+        #expect(!seeds.isEmpty && !regressions.isEmpty)
+        for input in seeds + regressions {
+            let data = try Data(contentsOf: input)
+            data.withUnsafeBytes { SegmentReaderHarness.check($0) }
+        }
+    }
+
+    @Test("Every seed holds records, so the fuzzer starts from real segments")
+    func seedsHoldRecords() throws {
+        for seed in try HTTPRequestParserRegressionTests.files(in: "Fuzz/SegmentReaderFuzzer/seeds") {
+            let segment = SegmentReaderHarness.headerBytes + Array(try Data(contentsOf: seed))
+            let outcome = segment.withUnsafeBytes { SegmentReaderHarness.scan($0, from: SegmentHeader.bytes) }
+            #expect(outcome.items.contains { if case .record = $0 { true } else { false } }, "\(seed.lastPathComponent)")
+        }
+    }
+}
