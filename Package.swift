@@ -4,17 +4,32 @@ import PackageDescription
 
 /// FastReceiver: a Disruptive Technologies Data Connector receiver.
 ///
-/// The core library depends on nothing but OpenSSL (and, for the journal, zlib) so that
-/// the request path stays ours to measure. Benchmarks pull in package-benchmark and
-/// swift-crypto; they are only part of the graph when `FAST_RECEIVER_BENCHMARKS=1`, so
-/// normal builds and CI never resolve or compile them.
+/// The library is a stack of modules whose arrows point down; each module sees only what it
+/// depends on, so the compiler keeps the layers apart (docs/architecture.md draws them). Each C
+/// library has exactly one Swift module over it. The core depends on nothing but OpenSSL, zlib
+/// and swift-log, so that the request path stays ours to measure. Benchmarks pull in
+/// package-benchmark and swift-crypto; they are only part of the graph when
+/// `FAST_RECEIVER_BENCHMARKS=1`, so normal builds and CI never resolve or compile them.
 let benchmarksEnabled = ProcessInfo.processInfo.environment["FAST_RECEIVER_BENCHMARKS"] == "1"
+
+/// Every Swift target: `any` spelled out for existentials, and imports internal unless written
+/// `public import`, so a module's interface names only what it chooses to expose.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+
+/// A test target over `modules`, with the helpers every test target shares.
+func testTarget(_ name: String, _ modules: [Target.Dependency]) -> Target {
+    .testTarget(name: name, dependencies: modules + ["FastReceiverTestSupport"], swiftSettings: swiftSettings)
+}
 
 var package = Package(
     name: "FastReceiver",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "FastReceiver", targets: ["FastReceiver"]),
         .executable(name: "fast-receiver", targets: ["FastReceiverCLI"]),
     ],
     dependencies: [
@@ -24,34 +39,99 @@ var package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
-        .systemLibrary(
-            name: "COpenSSL",
-            pkgConfig: "openssl",
-            providers: [.apt(["libssl-dev"])]
-        ),
-        .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
-        ),
+        // C libraries, each imported by one module only.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CLinux"),
+
+        // The bottom: no knowledge of HTTP, DT or the journal.
+        .target(name: "FastReceiverSystem", dependencies: ["CLinux"], swiftSettings: swiftSettings),
+        .target(name: "FastReceiverCompression", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "FastReceiverCrypto", dependencies: ["COpenSSL", "FastReceiverSystem"], swiftSettings: swiftSettings),
+        .target(name: "FastReceiverJSON", swiftSettings: swiftSettings),
+        .target(name: "FastReceiverMetrics", swiftSettings: swiftSettings),
+        // HTTP/1.1 parsing and encoding: no I/O.
+        .target(name: "FastReceiverHTTP", dependencies: ["FastReceiverSystem", "FastReceiverCompression"], swiftSettings: swiftSettings),
+
+        // The middle: each knows its own concern only.
+        // Sockets, epoll workers and connections: knows nothing of DT, verification or the journal.
+        .target(
+            name: "FastReceiverTransport",
+            dependencies: ["FastReceiverSystem", "FastReceiverHTTP", "FastReceiverMetrics", logging],
+            swiftSettings: swiftSettings
+        ),
+        // DT's token rules and the event's identity.
+        .target(
+            name: "FastReceiverVerification",
+            dependencies: ["FastReceiverSystem", "FastReceiverCrypto", "FastReceiverJSON"],
+            swiftSettings: swiftSettings
+        ),
+        // The journal, dedupe and recovery: knows nothing of HTTP.
+        .target(
+            name: "FastReceiverStorage",
+            dependencies: ["FastReceiverSystem", "FastReceiverCompression", "FastReceiverJSON", "FastReceiverMetrics", logging],
+            swiftSettings: swiftSettings
+        ),
+        // Forwarding to PostgreSQL will sit here: a module over Storage and its libpq module.
+
+        // The composition root: configuration, the ingest pipeline, metrics wiring, the service.
         .target(
             name: "FastReceiver",
-            dependencies: ["COpenSSL", "CZlib", "CLinux", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "FastReceiverSystem", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverMetrics", "FastReceiverHTTP",
+                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The load generator, the HTTP client and DT's signing: for the CLI, tests and benchmarks,
+        // never linked into ingestion.
+        .target(
+            name: "FastReceiverTools",
+            dependencies: ["FastReceiverSystem", "FastReceiverCrypto", "FastReceiverHTTP", "FastReceiverVerification"],
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "FastReceiverCLI",
             dependencies: [
-                "FastReceiver",
+                "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            swiftSettings: swiftSettings
         ),
-        .testTarget(
-            name: "FastReceiverTests",
-            dependencies: ["FastReceiver"],
-            exclude: ["Fixtures"]
+
+        // Tests mirror the modules; end-to-end tests of the receiver and the executable are
+        // FastReceiverTests. What several test targets share lives in a library only tests use.
+        .target(
+            name: "FastReceiverTestSupport",
+            dependencies: [
+                "FastReceiver", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverStorage", "FastReceiverSystem",
+                "FastReceiverTools", "FastReceiverTransport", "FastReceiverVerification",
+            ],
+            path: "Tests/FastReceiverTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        testTarget("FastReceiverSystemTests", ["FastReceiverSystem"]),
+        testTarget("FastReceiverCryptoTests", ["FastReceiverCrypto", "FastReceiverTransport", "FastReceiverVerification"]),
+        testTarget("FastReceiverJSONTests", ["FastReceiverJSON"]),
+        testTarget("FastReceiverHTTPTests", ["FastReceiverHTTP"]),
+        testTarget("FastReceiverTransportTests", ["FastReceiverTransport"]),
+        testTarget(
+            "FastReceiverVerificationTests",
+            ["FastReceiverVerification", "FastReceiverJSON", "FastReceiverStorage", "FastReceiverTools"]
+        ),
+        testTarget(
+            "FastReceiverStorageTests",
+            ["FastReceiverStorage", "FastReceiverCompression", "FastReceiverJSON", "FastReceiverSystem"]
+        ),
+        testTarget("FastReceiverToolsTests", ["FastReceiverTools", "FastReceiverVerification", "FastReceiverSystem"]),
+        testTarget(
+            "FastReceiverTests",
+            [
+                "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
+                "FastReceiverVerification",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
@@ -63,7 +143,7 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(
             name: "HTTPParserFuzzer",
-            dependencies: ["FastReceiver"],
+            dependencies: ["FastReceiverHTTP"],
             path: "Fuzz/HTTPParserFuzzer",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
         ),
@@ -73,7 +153,7 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(
             name: "EventIDFuzzer",
-            dependencies: ["FastReceiver"],
+            dependencies: ["FastReceiver", "FastReceiverJSON"],
             path: "Fuzz/EventIDFuzzer",
             exclude: ["seeds", "json.dict"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]
@@ -106,7 +186,7 @@ if benchmarksEnabled {
         .executableTarget(
             name: "CryptoBenchmarks",
             dependencies: [
-                "FastReceiver",
+                "FastReceiver", "FastReceiverCrypto",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -116,7 +196,7 @@ if benchmarksEnabled {
         .executableTarget(
             name: "RequestPathBenchmarks",
             dependencies: [
-                "FastReceiver",
+                "FastReceiver", "FastReceiverHTTP",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RequestPathBenchmarks",
@@ -124,7 +204,7 @@ if benchmarksEnabled {
         ),
         .executableTarget(
             name: "RequestPathProfile",
-            dependencies: ["FastReceiver"],
+            dependencies: ["FastReceiver", "FastReceiverHTTP"],
             path: "Benchmarks/RequestPathProfile"
         ),
         .executableTarget(

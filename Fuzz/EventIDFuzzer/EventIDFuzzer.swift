@@ -13,7 +13,7 @@
 // sanitizers as separate `-sanitize=` flags and the driver forwards only the last one to the
 // compiler, which leaves the code without coverage instrumentation and libFuzzer blind.
 //
-// Copy every crasher into Tests/FastReceiverTests/Fixtures/event-id-regressions/ so that
+// Copy every crasher into Tests/Fixtures/event-id-regressions/ so that
 // `swift test` replays it through the same checks.
 
 /// Reads each input's identity on the request path and the plain way (and through Foundation

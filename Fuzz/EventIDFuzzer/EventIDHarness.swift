@@ -1,7 +1,8 @@
 // Shared by the fuzzer and the test target (Tests/FastReceiverTests/Events links to this file), so
 // that inputs replayed by `swift test` go through exactly the checks the fuzzer made.
-import FastReceiver
 import Foundation
+import FastReceiverJSON
+import FastReceiverVerification
 
 /// Holds ``EventEnvelope/eventID(of:decodingInto:)``, the one-pass identity on the request path,
 /// against the same rule read the plain way, and traps on any difference.
@@ -35,12 +36,12 @@ enum EventIDHarness {
         guard let count = decoded.withUnsafeMutableBytes({ objectReader.decodeString(eventID.value, into: $0) }) else {
             preconditionFailure("a decoded string is longer than its escaped form")
         }
-        return (1...JournalRecord.maxEventIDBytes).contains(count) ? Array(decoded[..<count]) : nil
+        return (1...EventEnvelope.maxEventIDBytes).contains(count) ? Array(decoded[..<count]) : nil
     }
 
     /// The request path's identity of `body`, copied out.
     static func fastPath(_ body: UnsafeRawBufferPointer) -> [UInt8]? {
-        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: JournalRecord.maxEventIDBytes, alignment: 1)
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: EventEnvelope.maxEventIDBytes, alignment: 1)
         defer { scratch.deallocate() }
         guard let id = EventEnvelope.eventID(of: body, decodingInto: scratch) else { return nil }
         let inBody = body.count > 0 && id.baseAddress! >= body.baseAddress! && id.baseAddress! + id.count <= body.baseAddress! + body.count
@@ -78,7 +79,7 @@ enum EventIDHarness {
         guard let root = object as? [String: Any] else { return (false, nil) }
         guard let event = root["event"] as? [String: Any], let id = event["eventId"] as? String else { return (true, nil) }
         let bytes = Array(id.utf8)
-        return (true, (1...JournalRecord.maxEventIDBytes).contains(bytes.count) ? bytes : nil)
+        return (true, (1...EventEnvelope.maxEventIDBytes).contains(bytes.count) ? bytes : nil)
     }
 
     /// Whether a `,` outside strings is followed (past whitespace) by `}` or `]`.

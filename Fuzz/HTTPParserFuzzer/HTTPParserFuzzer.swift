@@ -13,7 +13,7 @@
 // sanitizers as separate `-sanitize=` flags and the driver forwards only the last one to the
 // compiler, which leaves the code without coverage instrumentation and libFuzzer blind.
 //
-// Copy every crasher into Tests/FastReceiverTests/Fixtures/http-regressions/ so that
+// Copy every crasher into Tests/Fixtures/http-regressions/ so that
 // `swift test` replays it through the same checks.
 
 /// Parses each input as the bytes of one connection, fed whole and in pieces; any difference

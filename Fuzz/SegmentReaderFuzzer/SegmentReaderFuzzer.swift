@@ -8,7 +8,7 @@
 //     mkdir -p .build-fuzz/segment-corpus
 //     SWIFT_BACKTRACE=enable=no .build-fuzz/debug/SegmentReaderFuzzer -max_len=4096 -timeout=10 \
 //         -max_total_time=300 .build-fuzz/segment-corpus Fuzz/SegmentReaderFuzzer/seeds \
-//         Tests/FastReceiverTests/Fixtures/segment-regressions
+//         Tests/Fixtures/segment-regressions
 //
 // Inputs are read after a segment header; every check compares with a reference that tries
 // every offset (quadratic), so keep -max_len small. Linear time on large inputs is what
@@ -16,7 +16,7 @@
 //
 // (Why `-Xswiftc -sanitize=fuzzer,address`: see Fuzz/HTTPParserFuzzer/HTTPParserFuzzer.swift.)
 //
-// Copy every crasher into Tests/FastReceiverTests/Fixtures/segment-regressions/ so that
+// Copy every crasher into Tests/Fixtures/segment-regressions/ so that
 // `swift test` replays it through the same checks.
 
 /// Reads each input as the records of a segment; any disagreement with the reference scan, or a

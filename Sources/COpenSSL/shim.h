@@ -1,7 +1,7 @@
 // The slice of OpenSSL 3's libcrypto that FastReceiver uses, behind small prefixed wrappers.
 //
 // Every wrapper takes plain `void *` / `size_t` so that Swift sees no OpenSSL struct type and
-// the Swift side (Sources/FastReceiver/Crypto) is the only place that touches these calls.
+// the Swift side (the FastReceiverCrypto module) is the only place that touches these calls.
 // Only OpenSSL 3 APIs: one-shot HMAC/SHA1/SHA256, EVP digests and EVP_MAC for reusable
 // contexts, CRYPTO_memcmp. The deprecated HMAC_CTX_* and SHA*_Init families are not used.
 #ifndef FAST_RECEIVER_COPENSSL_SHIM_H

@@ -1,6 +1,6 @@
 // The slice of OpenSSL 3's libssl that FastReceiver's HTTPS server uses, behind small prefixed
 // wrappers, in the same style as shim.h: every wrapper takes `void *`, integers and byte
-// buffers, and the Swift side (Sources/FastReceiver/Crypto/TLS*) is the only place that calls them.
+// buffers, and the Swift side (FastReceiverCrypto's TLS* types) is the only place that calls them.
 //
 // Three callbacks have to be C because OpenSSL calls them: ALPN selection, the session-ticket
 // key callback, and a socket BIO that sends with MSG_NOSIGNAL. None keeps static state: what they

@@ -1,6 +1,6 @@
 // zlib for FastReceiver: CRC-32 for journal records, gzip for sealed segments and for
-// `Content-Encoding: gzip` request bodies. Only Sources/FastReceiver/Journal and
-// HTTP/ContentDecoder.swift use it.
+// `Content-Encoding: gzip` request bodies. Only the FastReceiverCompression module imports it;
+// everything else uses that module's Swift API.
 #ifndef FAST_RECEIVER_CZLIB_SHIM_H
 #define FAST_RECEIVER_CZLIB_SHIM_H
 

@@ -1,5 +1,5 @@
-import ArgumentParser
-import FastReceiver
+internal import ArgumentParser
+internal import FastReceiver
 
 @main
 struct FastReceiverCommand: ParsableCommand {

@@ -1,7 +1,9 @@
-import ArgumentParser
-import FastReceiver
-import Foundation
-import Glibc
+internal import ArgumentParser
+internal import FastReceiver
+internal import Foundation
+internal import Glibc
+internal import FastReceiverTools
+internal import FastReceiverSystem
 
 /// `fast-receiver healthcheck`: asks a running server whether it is alive, for container
 /// health checks on images that carry no curl.

@@ -1,5 +1,6 @@
-import FastReceiver
-import Histogram
+internal import FastReceiver
+internal import Histogram
+internal import FastReceiverTools
 
 /// Records load-run latencies in an HDR histogram: constant memory and time per value, three
 /// significant digits up to one hour (longer values count as one hour).

@@ -1,6 +1,7 @@
-import ArgumentParser
-import FastReceiver
-import Foundation
+internal import ArgumentParser
+internal import FastReceiver
+internal import Foundation
+internal import FastReceiverStorage
 
 /// `fast-receiver journal`: read what the server stored.
 struct JournalCommand: ParsableCommand {

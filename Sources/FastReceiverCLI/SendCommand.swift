@@ -1,6 +1,9 @@
-import ArgumentParser
-import FastReceiver
-import Foundation
+internal import ArgumentParser
+internal import FastReceiver
+internal import Foundation
+internal import FastReceiverTools
+internal import FastReceiverVerification
+internal import FastReceiverSystem
 
 /// `fast-receiver send`: posts DT-shaped, DT-signed events, one at a time so a newcomer can see the
 /// receiver work, or as a load generator that reports throughput and latency percentiles.
@@ -75,9 +78,10 @@ struct SendCommand: ParsableCommand {
                 ? try runLoadTest(factory: factory, endpoint: endpoint, types: types)
                 : try sendOneByOne(factory: factory, endpoint: endpoint, types: types)
             if !isSuccess { throw ExitCode(1) }
-        } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
-            throw ExitCode(2)
+        } catch let error as SecretSourceError {
+            throw ExitCode.refusal(printing: error)
+        } catch let error as ClientError {
+            throw ExitCode.refusal(printing: error)
         }
     }
 

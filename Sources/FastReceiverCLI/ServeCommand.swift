@@ -1,7 +1,7 @@
-import ArgumentParser
-import FastReceiver
-import Foundation
-import Logging
+internal import ArgumentParser
+internal import FastReceiver
+internal import Foundation
+internal import Logging
 
 /// `fast-receiver serve`: the ingestion server (also what runs with no subcommand).
 struct ServeCommand: ParsableCommand {
@@ -93,8 +93,7 @@ struct ServeCommand: ParsableCommand {
             configuration.logFormat.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)
             try ReceiverService.run(configuration: configuration, logger: Logger(label: "fast-receiver"))
         } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ExitCode.refusal(printing: error)
         }
     }
 }

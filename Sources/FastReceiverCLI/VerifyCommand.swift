@@ -1,6 +1,8 @@
-import ArgumentParser
-import FastReceiver
-import Foundation
+internal import ArgumentParser
+internal import FastReceiver
+internal import Foundation
+internal import FastReceiverVerification
+internal import FastReceiverSystem
 
 /// `fast-receiver verify`: says whether one captured request verifies, and if not, exactly why.
 struct VerifyCommand: ParsableCommand {
@@ -37,18 +39,14 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let secrets: [SignatureSecret]
         do {
-            try check()
-        } catch let error as ConfigurationError {
-            FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
-            throw ExitCode(2)
+            secrets = try SecretSource(secretFile: secretFile ?? ProcessInfo.processInfo.environment["DT_SIGNATURE_SECRET_FILE"]).load()
+        } catch {
+            throw ExitCode.refusal(printing: error)
         }
-    }
-
-    private func check() throws {
-        let secrets = try SecretSource(secretFile: secretFile ?? ProcessInfo.processInfo.environment["DT_SIGNATURE_SECRET_FILE"]).load()
         guard let bodyBytes = FileManager.default.contents(atPath: body) else {
-            throw ConfigurationError("The body file \(body) cannot be read; check its path.")
+            throw ExitCode.refusal(printing: "The body file \(body) cannot be read; check its path.")
         }
         var token = Substring(signature.trimmingCharacters(in: .whitespacesAndNewlines))
         if token.lowercased().hasPrefix("x-dt-signature:") {

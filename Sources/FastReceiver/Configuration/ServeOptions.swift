@@ -1,4 +1,7 @@
-import Foundation
+public import Foundation
+internal import FastReceiverStorage
+internal import FastReceiverVerification
+internal import FastReceiverSystem
 
 /// `serve`'s settings as given on the command line: every field optional. `resolve` fills the
 /// gaps from the environment (flags win), then from the defaults, and checks every range.
@@ -67,7 +70,7 @@ public struct ServeOptions: Sendable {
         guard configuration.eventPath.hasPrefix("/"), !configuration.eventPath.contains(where: { $0 == "?" || $0 == " " || $0 == "#" }) else {
             throw ConfigurationError("--path must start with / and hold no spaces, ? or #; got \(configuration.eventPath).")
         }
-        configuration.threads = try reader.integer(threads, Variable.threads, flag: "--threads", range: 1...1024) ?? ServerConfiguration.availableCPUs
+        configuration.threads = try reader.integer(threads, Variable.threads, flag: "--threads", range: 1...1024) ?? ProcessResources.availableCPUs
         configuration.dataDirectory = reader.string(dataDirectory, Variable.dataDirectory) ?? configuration.dataDirectory
         let durabilityText = reader.string(durability, Variable.durability) ?? "fsync"
         guard let mode = Durability(rawValue: durabilityText) else {
@@ -101,7 +104,11 @@ public struct ServeOptions: Sendable {
         configuration.logLevel = levelText
         let secretFileValue = reader.string(secretFile, Variable.secretFile)
         configuration.secretSource = SecretSource(secretFile: secretFileValue, environment: environment)
-        configuration.secrets = try configuration.secretSource.load()
+        do {
+            configuration.secrets = try configuration.secretSource.load()
+        } catch {
+            throw ConfigurationError(error.description)
+        }
         return configuration
     }
 
@@ -158,12 +165,4 @@ public struct ServeOptions: Sendable {
             return Int((value * 1000).rounded())
         }
     }
-}
-
-/// When a 200 may be sent for a stored event.
-public enum Durability: String, Sendable, CaseIterable {
-    /// After `fdatasync`: survives power loss.
-    case fsync
-    /// After `write`: survives a crash of this process, not of the machine.
-    case write
 }

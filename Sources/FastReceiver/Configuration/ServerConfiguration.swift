@@ -1,6 +1,13 @@
+internal import FastReceiverHTTP
+
+public import FastReceiverHTTP
+public import FastReceiverStorage
+public import FastReceiverTransport
+public import FastReceiverVerification
+
 /// Everything `fast-receiver serve` runs with, resolved from flags and environment.
 ///
-/// Every limit states its unit and default; `ServeSettings` turns flags and environment
+/// Every limit states its unit and default; `ServeOptions` turns flags and environment
 /// variables into one of these and refuses values out of range with one sentence.
 public struct ServerConfiguration: Sendable {
     /// Where to listen. Default `0.0.0.0`.
@@ -9,7 +16,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int = 8080
     /// The path DT posts events to. Default `/`.
     public var eventPath: String = "/"
-    /// Worker threads, each with its own listener and epoll loop. Default: CPUs available.
+    /// Worker threads, each with its own listener and epoll loop. Default 1; `serve` defaults to
+    /// the CPUs this process may run on.
     public var threads: Int = 1
     /// Root of the journal. Default `./data`.
     public var dataDirectory: String = "./data"
@@ -66,9 +74,24 @@ public struct ServerConfiguration: Sendable {
     }
 }
 
-import CLinux
+internal
 
 extension ServerConfiguration {
-    /// The CPUs this process may run on (`sched_getaffinity`), at least 1.
-    public static var availableCPUs: Int { max(Int(fr_available_cpus()), 1) }
+    /// What the transport runs with: the address, workers, limits, deadlines and connection cap
+    /// of this configuration.
+    public var serverSettings: ServerSettings {
+        var settings = ServerSettings()
+        settings.host = host
+        settings.port = port
+        settings.workers = threads
+        settings.listenBacklog = listenBacklog
+        settings.limits = limits
+        settings.headerTimeoutMilliseconds = headerTimeoutMilliseconds
+        settings.bodyTimeoutMilliseconds = bodyTimeoutMilliseconds
+        settings.idleTimeoutMilliseconds = idleTimeoutMilliseconds
+        settings.maxConnections = maxConnections
+        settings.maxPipelinedRequests = maxPipelinedRequests
+        settings.shutdownGraceMilliseconds = shutdownGraceMilliseconds
+        return settings
+    }
 }

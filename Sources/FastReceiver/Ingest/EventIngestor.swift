@@ -1,4 +1,9 @@
-import Logging
+public import FastReceiverCrypto
+public import FastReceiverHTTP
+public import FastReceiverStorage
+public import FastReceiverTransport
+public import FastReceiverVerification
+public import Logging
 
 /// One worker's request pipeline: route, verify, read the envelope, dedupe, journal, answer.
 ///
@@ -9,6 +14,9 @@ import Logging
 /// record is durable; a redelivered event (same `eventId`) is answered 200 without being stored
 /// again, once its first copy is. An OpenSSL failure is answered 500: the fault is ours.
 public final class EventIngestor: RequestHandler {
+    /// An answer that waits, waits for its journal record to be durable.
+    public typealias Ticket = DurabilityTicket
+
     /// What the head decided for a request that is read on: a few bytes, kept by the connection.
     public enum RequestContext: Sendable {
         /// An event whose token verified: the checksum its body must match, and the content
@@ -28,24 +36,28 @@ public final class EventIngestor: RequestHandler {
     private let journal: Journal
     private let workerJournal: WorkerJournal
     private let decoder: ContentDecoder
-    private let metrics: WorkerMetrics
+    private let metrics: IngestMetrics
     private let registry: MetricsRegistry?
     private let logger: Logger
     /// Where an `eventId` with escapes is decoded, once per request: allocated once per worker.
-    private let eventIDScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: JournalRecord.maxEventIDBytes, alignment: 1)
+    private let eventIDScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: EventEnvelope.maxEventIDBytes, alignment: 1)
 
     /// - Parameters:
     ///   - worker: this worker's index (its journal).
     ///   - verifier: this worker's verifier.
     ///   - eventPath: the path DT posts to, e.g. "/".
     ///   - maxBodyBytes: the cap on a body after content decoding.
-    ///   - metrics: this worker's counters (the server counts into the same block).
+    ///   - status: whether the server is draining, and whether storage takes events.
+    ///   - journal: where events are deduplicated and stored.
+    ///   - metrics: this worker's ingest counters.
     ///   - registry: what `GET /metrics` renders; nil answers 404 there.
     ///   - secrets: when given, the verifier is rebuilt (same clock skew) whenever these are replaced.
     ///   - logger: where a failure to take up replaced secrets is reported.
     public init(worker: Int, verifier: SignatureVerifier, eventPath: String, maxBodyBytes: Int, status: ServiceStatus, journal: Journal,
-                metrics: WorkerMetrics = WorkerMetrics(), registry: MetricsRegistry? = nil, secrets: SecretStore? = nil,
+                metrics: IngestMetrics = IngestMetrics(), registry: MetricsRegistry? = nil, secrets: SecretStore? = nil,
                 logger: Logger = Logger(label: "fast-receiver")) {
+        // Every identity the envelope reads is stored with the record it dedupes.
+        precondition(EventEnvelope.maxEventIDBytes <= JournalRecord.maxEventIDBytes, "the journal stores every event identity")
         self.worker = worker
         self.verifier = verifier
         self.secrets = secrets
@@ -118,7 +130,7 @@ public final class EventIngestor: RequestHandler {
     }
 
     public func respond(to head: HTTPRequestHead, context: RequestContext, body rawBody: UnsafeRawBufferPointer, in buffer: UnsafeRawBufferPointer,
-                        nowMilliseconds: Int64) -> RequestOutcome {
+                        nowMilliseconds: Int64) -> RequestOutcome<DurabilityTicket> {
         switch context {
         case .health:
             return .respond(.ok)
@@ -173,7 +185,7 @@ public final class EventIngestor: RequestHandler {
     }
 
     /// Dedupes and journals a verified event.
-    private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome {
+    private func store(_ body: UnsafeRawBufferPointer, receivedAtMilliseconds: Int64) -> RequestOutcome<DurabilityTicket> {
         let eventID = EventEnvelope.eventID(of: body, decodingInto: eventIDScratch)
         let key = eventID.map(EventKey.init)
         let ticket = workerJournal.upcomingTicket

@@ -1,4 +1,9 @@
-import Logging
+public import FastReceiverStorage
+public import FastReceiverSystem
+public import FastReceiverTransport
+public import FastReceiverVerification
+internal import FastReceiverMetrics
+public import Logging
 
 /// A receiver ready to start: the journal (recovered), the metrics, the secrets and the server
 /// whose workers each run an `EventIngestor`. `ReceiverService` runs one; tests build one on
@@ -13,8 +18,9 @@ public final class Receiver: Sendable {
 
     /// Recovers the journal and opens every worker's listener.
     /// - Parameter io: the journal's file operations (tests inject a recording seam).
-    /// - Throws: `ConfigurationError` when the address or data directory cannot be used.
-    public init(configuration: ServerConfiguration, io: JournalFileIO = PosixFileIO(), logger: Logger = Logger(label: "fast-receiver")) throws {
+    /// - Throws: `ConfigurationError` when the address or data directory cannot be used;
+    ///   `SystemError` or `CryptoError` when the machine cannot provide what a worker needs.
+    public init(configuration: ServerConfiguration, io: any JournalFileIO = PosixFileIO(), logger: Logger = Logger(label: "fast-receiver")) throws {
         self.configuration = configuration
         let status = ServiceStatus()
         let wake = try (0..<configuration.threads).map { _ in try WakeSignal() }
@@ -22,23 +28,32 @@ public final class Receiver: Sendable {
         // answered 503 on every delivery.
         var journalSettings = configuration.journal
         journalSettings.batchBytes = max(journalSettings.batchBytes, WorkerJournal.Settings.batchBytes(maxBodyBytes: configuration.limits.maxBodyBytes))
-        let journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
+        let journal: Journal
+        do {
+            journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
                                   settings: journalSettings, dedupeCapacity: configuration.dedupeCapacity,
-                                  dedupeWindowSeconds: configuration.dedupeWindowSeconds, io: io, status: status, wake: wake)
+                                  dedupeWindowSeconds: configuration.dedupeWindowSeconds, io: io, health: status.storage, wake: wake)
+        } catch let error as JournalError {
+            throw ConfigurationError(error.description)
+        }
         let secrets = SecretStore(configuration.secrets)
         let budget = ConnectionBudget(limit: configuration.maxConnections)
         let workerMetrics = (0..<configuration.threads).map { _ in WorkerMetrics() }
-        let registry = Self.registry(workers: workerMetrics, journal: journal, budget: budget, status: status)
+        let ingestMetrics = (0..<configuration.threads).map { _ in IngestMetrics() }
+        let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status)
         do {
-            server = try HTTPServer(configuration: configuration, status: status, wakeSignals: wake, budget: budget,
+            server = try HTTPServer(settings: configuration.serverSettings, drain: status.drain, wakeSignals: wake, budget: budget,
                                     metrics: workerMetrics, logger: logger) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
                     eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
-                    status: status, journal: journal, metrics: workerMetrics[worker], registry: registry, secrets: secrets,
+                    status: status, journal: journal, metrics: ingestMetrics[worker], registry: registry, secrets: secrets,
                     logger: logger)
             }
+        } catch let error as ListenerError {
+            journal.close()
+            throw ConfigurationError(error.description)
         } catch {
             journal.close()
             throw error
@@ -65,12 +80,13 @@ public final class Receiver: Sendable {
     }
 
     /// The metrics `/metrics` exposes: every worker's and journal's counters plus live gauges.
-    static func registry(workers: [WorkerMetrics], journal: Journal, budget: ConnectionBudget, status: ServiceStatus) -> MetricsRegistry {
-        MetricsRegistry(workers: workers, journals: journal.metrics, gauges: [
-            .init(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
-            .init(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
-            .init(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
-            .init(name: "fast_receiver_ready", help: "1 while /readyz answers 200 (storage writable, not draining).") { status.isReady ? 1 : 0 },
+    static func registry(workers: [WorkerMetrics], ingest: [IngestMetrics], journal: Journal, budget: ConnectionBudget,
+                         status: ServiceStatus) -> MetricsRegistry {
+        MetricsRegistry(workers: workers, ingest: ingest, journals: journal.metrics, gauges: [
+            Gauge(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
+            Gauge(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
+            Gauge(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
+            Gauge(name: "fast_receiver_ready", help: "1 while /readyz answers 200 (storage writable, not draining).") { status.isReady ? 1 : 0 },
         ])
     }
 }

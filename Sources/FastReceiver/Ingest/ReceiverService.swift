@@ -1,5 +1,7 @@
-import Foundation
-import Logging
+public import Logging
+internal import Foundation
+
+internal import FastReceiverSystem
 
 /// Runs the whole service in the calling thread: checks the data directory, starts one worker
 /// per thread, and waits for SIGTERM/SIGINT to drain.

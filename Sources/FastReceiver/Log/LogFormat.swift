@@ -1,6 +1,8 @@
-import Foundation
-import Glibc
-import Logging
+internal import Foundation
+internal import Glibc
+public import Logging
+internal import FastReceiverSystem
+internal import FastReceiverJSON
 
 /// How log lines are written to standard error.
 public enum LogFormat: String, Sendable, CaseIterable {

@@ -1,0 +1,45 @@
+internal import COpenSSL
+
+/// An HMAC-SHA256 context keyed once with one secret and reused for every request.
+///
+/// OpenSSL processes the key (hashing or padding it into the inner and outer pads) at creation,
+/// so a request only pays for the MAC itself. The key bytes are copied into OpenSSL and not
+/// kept here. Owned by one thread at a time (not `Sendable`).
+public final class HMACSHA256Context {
+    private let context: UnsafeMutableRawPointer
+
+    /// - Parameter key: the secret's bytes.
+    /// - Throws: `CryptoError` when OpenSSL cannot create the context.
+    public init(key: UnsafeRawBufferPointer) throws(CryptoError) {
+        guard let context = fr_mac_sha256_new(key.baseAddress, key.count) else { throw CryptoError("EVP_MAC_init") }
+        self.context = context
+    }
+
+    /// - Parameter key: the secret's bytes.
+    public convenience init(key: [UInt8]) throws {
+        let context = try key.withUnsafeBytes { raw in
+            guard let context = fr_mac_sha256_new(raw.baseAddress, raw.count) else { throw CryptoError("EVP_MAC_init") }
+            return context
+        }
+        self.init(context: context)
+    }
+
+    private init(context: UnsafeMutableRawPointer) {
+        self.context = context
+    }
+
+    deinit {
+        fr_mac_free(context)
+    }
+
+    /// The HMAC-SHA256 of `data` under this context's key.
+    /// - Throws: `CryptoError` when OpenSSL fails.
+    public func authenticationCode(for data: UnsafeRawBufferPointer) throws(CryptoError) -> Digest {
+        try Digest(count: 32) { (out) throws(CryptoError) in
+            let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
+                fr_mac_sha256(context, data.baseAddress ?? UnsafeRawPointer(empty.baseAddress!), data.count, out.baseAddress)
+            }
+            guard ok == 1 else { throw CryptoError("EVP_MAC_final") }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+internal import Foundation
+internal import Glibc
+internal import FastReceiverSystem
+internal import FastReceiverCompression
+
+/// Gzips sealed segments in the background, one at a time, so old data takes less disk without
+/// slowing the request path. Level 1: DT's JSON still shrinks several-fold, at a fraction of the
+/// CPU the default level takes while the receiver is busy. A segment is replaced only once its compressed copy is durable:
+/// write `.seg.gz.tmp`, fsync, rename to `.seg.gz`, fsync the directory, then remove `.seg`.
+public final class SegmentCompressor: @unchecked Sendable {
+    // @unchecked Sendable: the queue is guarded by `condition`.
+    private let condition = NSCondition()
+    private var queue: [String] = []
+    private var isStopping = false
+    private let finished = DispatchSemaphore(value: 0)
+
+    public init() {
+        let thread = Thread { [self] in run() }
+        thread.name = "fast-receiver-compress"
+        thread.start()
+    }
+
+    /// Queues a sealed plain segment for compression.
+    public func enqueue(_ path: String) {
+        condition.lock()
+        queue.append(path)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes the queue and stops.
+    public func close() {
+        condition.lock()
+        isStopping = true
+        condition.signal()
+        condition.unlock()
+        finished.wait()
+    }
+
+    private func run() {
+        // Compression can wait: it must never take CPU or disk time from answering requests.
+        ProcessResources.makeCurrentThreadBackground()
+        while true {
+            condition.lock()
+            while queue.isEmpty && !isStopping { condition.wait() }
+            if queue.isEmpty && isStopping {
+                condition.unlock()
+                break
+            }
+            let path = queue.removeFirst()
+            condition.unlock()
+            _ = Self.compress(path)
+        }
+        finished.signal()
+    }
+
+    /// Compresses one segment; false (leaving the plain segment in place) on any failure.
+    /// Streams it in 1 MiB pieces, so memory does not grow with the file (which, found at start,
+    /// may be anything named like a segment).
+    @discardableResult
+    static func compress(_ path: String) -> Bool {
+        let source = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard source >= 0 else { return false }
+        defer { Glibc.close(source) }
+        var status = stat()
+        guard fstat(source, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return false }
+        let temporary = path + ".gz.tmp"
+        let descriptor = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { return false }
+        guard let file = GzipFile(descriptor: descriptor, mode: .writeFast) else {
+            Glibc.close(descriptor)
+            unlink(temporary)
+            return false
+        }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        var ok = true
+        while ok {
+            let count = read(source, chunk.baseAddress, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                ok = count == 0
+                break
+            }
+            ok = file.write(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+            // Sync as it goes: a large pile of dirty pages would make the next group
+            // commit's fdatasync wait for all of it.
+            ok = ok && file.flush() && fdatasync(descriptor) == 0
+        }
+        // gzclose writes the trailer and closes the descriptor; reopen it to make that durable.
+        ok = file.close() && ok
+        let reopened = Glibc.open(temporary, O_RDONLY | O_CLOEXEC)
+        if reopened >= 0 {
+            ok = fsync(reopened) == 0 && ok
+            Glibc.close(reopened)
+        } else {
+            ok = false
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        guard ok, rename(temporary, path + ".gz") == 0 else {
+            unlink(temporary)
+            return false
+        }
+        let io = PosixFileIO()
+        _ = io.syncDirectory(directory)
+        unlink(path)
+        _ = io.syncDirectory(directory)
+        return true
+    }
+}

@@ -1,0 +1,1 @@
+../../Fuzz/HTTPParserFuzzer/HTTPParserHarness.swift

@@ -1,0 +1,1 @@
+../../Fuzz/SegmentReaderFuzzer/SegmentReaderHarness.swift

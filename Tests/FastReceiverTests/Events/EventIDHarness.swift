@@ -1,1 +1,0 @@
-../../../Fuzz/EventIDFuzzer/EventIDHarness.swift

@@ -1,1 +1,0 @@
-../../../Fuzz/HTTPParserFuzzer/HTTPParserHarness.swift

@@ -1,1 +1,0 @@
-../../../Fuzz/SegmentReaderFuzzer/SegmentReaderHarness.swift

@@ -1,0 +1,1 @@
+../../Fuzz/EventIDFuzzer/EventIDHarness.swift
