@@ -26,7 +26,7 @@ struct JournalCommand: ParsableCommand {
         )
 
         @OptionGroup var location: Location
-        @Flag(help: "Keep printing events as they are stored, until interrupted.")
+        @Flag(help: "Keep printing events as they are stored, until SIGINT, SIGTERM or SIGHUP (then exit 0).")
         var follow = false
 
         func run() throws {
@@ -35,6 +35,9 @@ struct JournalCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
             }
+            // SIGINT, SIGTERM and SIGHUP come through a signalfd, so that they end the loop
+            // between two writes and never cut a line.
+            let signals = follow ? try LifecycleSignals() : nil
             // Per segment: records printed, and for a plain segment the byte offset reached.
             var printed: [String: (records: Int, offset: Int)] = [:]
             let output = FileHandle.standardOutput
@@ -57,8 +60,8 @@ struct JournalCommand: ParsableCommand {
                     printed[name.baseName] = state
                     if !lines.isEmpty { output.write(Data(lines.utf8)) }
                 }
-                guard follow else { return }
-                usleep(200_000)
+                guard let signals else { return }
+                if signals.next(waitingAtMost: 200) != nil { return }
             }
         }
     }
