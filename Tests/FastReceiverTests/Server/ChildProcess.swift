@@ -1,6 +1,5 @@
 import Foundation
 import Glibc
-import Testing
 import FastReceiver
 
 /// A program a test runs as a child process: the `fast-receiver` executable built alongside the
