@@ -64,7 +64,7 @@ import Testing
         let (data, path) = try JournalRecoveryTests.dataDirectory(segment: [JournalRecoveryTests.record("first")])
         defer { try? FileManager.default.removeItem(atPath: data) }
         let follower = try ChildProcess(arguments: ["journal", "cat", "--follow", "--data-dir", data], environment: ShutdownTests.environment())
-        defer { follower.process.terminate() }
+        defer { follower.signal(SIGTERM) }
         func ids() -> [String] {
             follower.standardOutput.split(separator: "\n").compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["eventId"] as? String
@@ -84,7 +84,7 @@ import Testing
         #expect(ids() == ["first", "second"])
         try Self.append(Array(third.dropFirst(20)), to: path)
         #expect(Self.wait(30) { ids() == ["first", "second", "third"] })
-        #expect(follower.process.isRunning)
+        #expect(follower.isRunning)
         #expect(follower.standardError.split(separator: "\n").count == 1)
     }
 

@@ -109,12 +109,9 @@ import Testing
         let headerPath = path + ".header"
         FileManager.default.createFile(atPath: headerPath, contents: Data(header))
         defer { try? FileManager.default.removeItem(atPath: headerPath) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "cat \"$0\" /dev/zero | head -c \(count) | gzip -1 > \"$1\"", headerPath, path]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let shell = try ChildProcess(executable: "/bin/sh",
+                                     arguments: ["-c", "cat \"$0\" /dev/zero | head -c \(count) | gzip -1 > \"$1\"", headerPath, path])
+        #expect(shell.waitForExit(timeout: 300) == 0)
     }
 
     /// Opens the journal on another thread and waits for it with a deadline, so that a start that
@@ -312,7 +309,7 @@ import Testing
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_500_000)
-        kill(child.process.processIdentifier, SIGKILL)
+        child.signal(SIGKILL)
         _ = child.waitForExit(timeout: 10)
         for poster in posters { poster.halt() }
         #expect(group.wait(timeout: .now() + 20) == .success)
@@ -326,7 +323,7 @@ import Testing
         let redelivered = try #require(posters.first { !$0.requests.isEmpty }?.requests.first)
         let connection = HTTPClientConnection(endpoint: try .init(url: "http://127.0.0.1:\(newPort)/"))
         #expect(try connection.post(body: redelivered.body, headers: ["X-Dt-Signature: \(redelivered.signature)"]).status == 200)
-        kill(restarted.process.processIdentifier, SIGTERM)
+        restarted.signal(SIGTERM)
         #expect(restarted.waitForExit(timeout: 30) == 0)
 
         // `journal cat`, as a user runs it.
@@ -355,7 +352,7 @@ import Testing
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_000_000)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 30) == 0)
         for poster in posters { poster.halt() }
         #expect(group.wait(timeout: .now() + 20) == .success)

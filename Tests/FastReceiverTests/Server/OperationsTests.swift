@@ -24,7 +24,7 @@ import Testing
         #expect(try Self.post("unknown-secret-value", port: port) == 401)
 
         try "new-secret-value\n".write(toFile: file, atomically: true, encoding: .utf8)
-        kill(child.process.processIdentifier, SIGHUP)
+        child.signal(SIGHUP)
         var reloaded = false
         for _ in 0..<50 where !reloaded {
             usleep(100_000)
@@ -36,11 +36,11 @@ import Testing
 
         // A file emptied by mistake is refused and the secrets in use stay.
         try "\n".write(toFile: file, atomically: true, encoding: .utf8)
-        kill(child.process.processIdentifier, SIGHUP)
+        child.signal(SIGHUP)
         usleep(500_000)
         #expect(child.standardError.contains("secrets not reloaded"))
         #expect(try Self.post("new-secret-value", port: port) == 200)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
     }
 
@@ -52,7 +52,7 @@ import Testing
         #expect(try Self.post(TestServer.secret, port: port) == 200)
         #expect(try Self.post("the-old-one", port: port) == 200)
         #expect(try Self.post("neither", port: port) == 401)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
     }
 
@@ -65,7 +65,7 @@ import Testing
         #expect(try Self.post(secret, port: port) == 200)
         #expect(try Self.post("wrong", port: port) == 401)
         let metrics = try HTTPClientConnection(endpoint: .init(url: "http://127.0.0.1:\(port)/metrics")).request(method: "GET").bodyText
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
         let help = try ChildProcess(arguments: ["serve", "--help"], environment: ShutdownTests.environment(["DT_SIGNATURE_SECRET": secret]))
         #expect(help.waitForExit(timeout: 10) == 0)
@@ -82,7 +82,7 @@ import Testing
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"], environment: ShutdownTests.environment())
         let port = try child.waitForPort()
         #expect(try Self.post("wrong", port: port) == 401)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
         let lines = child.standardError.split(separator: "\n")
         #expect(lines.count >= 4)
@@ -99,7 +99,6 @@ import Testing
         #expect(try server.postValidEvent() == 200)
         let follower = try ChildProcess(arguments: ["journal", "cat", "--follow", "--data-dir", server.dataDirectory],
                                         environment: ShutdownTests.environment())
-        defer { follower.process.terminate() }
         func lines() -> [Substring] { follower.standardOutput.split(separator: "\n") }
         for _ in 0..<50 where lines().count < 1 { usleep(100_000) }
         #expect(lines().count == 1)
@@ -108,5 +107,7 @@ import Testing
         usleep(500_000)
         #expect(lines().count == 5)
         #expect(Set(lines()).count == 5)
+        follower.signal(SIGTERM)
+        #expect(follower.waitForExit(timeout: 10) == 0)
     }
 }
