@@ -61,6 +61,16 @@ var package = Package(
         ),
         // PostgreSQL through libpq, for forwarding stored events; the only importer of CLibPQ.
         .target(name: "FastReceiverPostgres", dependencies: ["CLibPQ"]),
+        // A throwaway PostgreSQL server for tests and benchmarks (initdb + pg_ctl).
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["FastReceiverPostgres"],
+            path: "Tests/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "FastReceiverPostgresTests",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
