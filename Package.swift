@@ -128,5 +128,10 @@ if benchmarksEnabled {
             dependencies: ["FastReceiver"],
             path: "Benchmarks/JournalThroughput"
         ),
+        .executableTarget(
+            name: "PostgresInsert",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"],
+            path: "Benchmarks/PostgresInsert"
+        ),
     ]
 }
