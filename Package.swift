@@ -5,9 +5,10 @@ import PackageDescription
 /// FastReceiver: a Disruptive Technologies Data Connector receiver.
 ///
 /// The core library depends on nothing but OpenSSL (and, for the journal, zlib) so that
-/// the request path stays ours to measure. Benchmarks pull in package-benchmark and
-/// swift-crypto; they are only part of the graph when `FAST_RECEIVER_BENCHMARKS=1`, so
-/// normal builds and CI never resolve or compile them.
+/// the request path stays ours to measure. The PostgreSQL client that forwarding uses is a
+/// library of its own over libpq, which depends on nothing else of ours. Benchmarks pull in
+/// package-benchmark and swift-crypto; they are only part of the graph when
+/// `FAST_RECEIVER_BENCHMARKS=1`, so normal builds and CI never resolve or compile them.
 let benchmarksEnabled = ProcessInfo.processInfo.environment["FAST_RECEIVER_BENCHMARKS"] == "1"
 
 var package = Package(
@@ -34,6 +35,11 @@ var package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
         .target(name: "CLinux"),
         .target(
             name: "FastReceiver",
@@ -52,6 +58,18 @@ var package = Package(
             name: "FastReceiverTests",
             dependencies: ["FastReceiver"],
             exclude: ["Fixtures"]
+        ),
+        // PostgreSQL through libpq, for forwarding stored events; the only importer of CLibPQ.
+        .target(name: "FastReceiverPostgres", dependencies: ["CLibPQ"]),
+        // A throwaway PostgreSQL server for tests and benchmarks (initdb + pg_ctl).
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["FastReceiverPostgres"],
+            path: "Tests/PostgresTestSupport"
+        ),
+        .testTarget(
+            name: "FastReceiverPostgresTests",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]
@@ -131,6 +149,11 @@ if benchmarksEnabled {
             name: "JournalThroughput",
             dependencies: ["FastReceiver"],
             path: "Benchmarks/JournalThroughput"
+        ),
+        .executableTarget(
+            name: "PostgresInsert",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"],
+            path: "Benchmarks/PostgresInsert"
         ),
     ]
 }
