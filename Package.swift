@@ -7,7 +7,8 @@ import PackageDescription
 /// The library is a stack of modules whose arrows point down; each module sees only what it
 /// depends on, so the compiler keeps the layers apart (docs/architecture.md draws them). Each C
 /// library has exactly one Swift module over it. The core depends on nothing but OpenSSL, zlib
-/// and swift-log, so that the request path stays ours to measure. Benchmarks pull in
+/// and swift-log, so that the request path stays ours to measure. The PostgreSQL client that
+/// forwarding uses is a module of its own over libpq, which depends on nothing else of ours. Benchmarks pull in
 /// package-benchmark and swift-crypto; they are only part of the graph when
 /// `FAST_RECEIVER_BENCHMARKS=1`, so normal builds and CI never resolve or compile them.
 let benchmarksEnabled = ProcessInfo.processInfo.environment["FAST_RECEIVER_BENCHMARKS"] == "1"
@@ -42,6 +43,7 @@ var package = Package(
         // C libraries, each imported by one module only.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "CLinux"),
 
         // The bottom: no knowledge of HTTP, DT or the journal.
@@ -72,7 +74,9 @@ var package = Package(
             dependencies: ["FastReceiverSystem", "FastReceiverCompression", "FastReceiverJSON", "FastReceiverMetrics", logging],
             swiftSettings: swiftSettings
         ),
-        // Forwarding to PostgreSQL will sit here: a module over Storage and its libpq module.
+        // PostgreSQL through libpq, for forwarding stored events; depends on nothing else of ours.
+        .target(name: "FastReceiverPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
+        // Forwarding to PostgreSQL will sit here: a module over Storage and Postgres.
 
         // The composition root: configuration, the ingest pipeline, metrics wiring, the service.
         .target(
@@ -110,6 +114,18 @@ var package = Package(
                 "FastReceiverTools", "FastReceiverTransport", "FastReceiverVerification",
             ],
             path: "Tests/FastReceiverTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // A throwaway PostgreSQL server for tests and benchmarks (initdb + pg_ctl).
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: ["FastReceiverPostgres"],
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FastReceiverPostgresTests",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"],
             swiftSettings: swiftSettings
         ),
         testTarget("FastReceiverSystemTests", ["FastReceiverSystem"]),
@@ -211,6 +227,11 @@ if benchmarksEnabled {
             name: "JournalThroughput",
             dependencies: ["FastReceiver"],
             path: "Benchmarks/JournalThroughput"
+        ),
+        .executableTarget(
+            name: "PostgresInsert",
+            dependencies: ["FastReceiverPostgres", "PostgresTestSupport"],
+            path: "Benchmarks/PostgresInsert"
         ),
     ]
 }

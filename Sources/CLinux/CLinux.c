@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CLinux.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -68,8 +69,26 @@ uint64_t fr_timerfd_read(int fd) {
     return expirations;
 }
 
+int fr_signals_restore_defaults(void) {
+    const int handled[] = {SIGTERM, SIGINT, SIGHUP, SIGPIPE};
+    struct sigaction action = {0};
+    action.sa_handler = SIG_DFL;
+    sigemptyset(&action.sa_mask);
+    for (unsigned i = 0; i < sizeof(handled) / sizeof(handled[0]); i++) {
+        if (sigaction(handled[i], &action, NULL) != 0) return -1;
+    }
+    // Dispositions first: a signal left pending by the parent's mask now acts as it should.
+    sigset_t none;
+    sigemptyset(&none);
+    int error = pthread_sigmask(SIG_SETMASK, &none, NULL);
+    if (error != 0) {
+        errno = error;
+        return -1;
+    }
+    return 0;
+}
+
 int fr_signalfd_for_lifecycle(void) {
-    signal(SIGPIPE, SIG_IGN);
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

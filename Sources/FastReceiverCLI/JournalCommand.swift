@@ -2,6 +2,7 @@ internal import ArgumentParser
 internal import FastReceiver
 internal import Foundation
 internal import FastReceiverStorage
+internal import FastReceiverSystem
 
 /// `fast-receiver journal`: read what the server stored.
 struct JournalCommand: ParsableCommand {
@@ -52,7 +53,7 @@ struct JournalCommand: ParsableCommand {
         )
 
         @OptionGroup var location: Location
-        @Flag(help: "Keep printing events as they are stored, until interrupted.")
+        @Flag(help: "Keep printing events as they are stored, until SIGINT, SIGTERM or SIGHUP (then exit 0).")
         var follow = false
 
         func run() throws {
@@ -61,6 +62,9 @@ struct JournalCommand: ParsableCommand {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
             }
+            // SIGINT, SIGTERM and SIGHUP come through a signalfd, so that they end the loop
+            // between two writes and never cut a line.
+            let signals = follow ? try LifecycleSignals() : nil
             var progress: [String: JournalCatalog.Progress] = [:]
             var output = LineOutput()
             while true {
@@ -77,8 +81,8 @@ struct JournalCommand: ParsableCommand {
                     progress[name.baseName] = state
                 }
                 output.flush()
-                guard follow else { return }
-                usleep(200_000)
+                guard let signals else { return }
+                if signals.next(waitingAtMost: 200) != nil { return }
             }
         }
     }

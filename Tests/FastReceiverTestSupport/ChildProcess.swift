@@ -1,53 +1,110 @@
+internal import FastReceiverSystem
 public import Foundation
-internal import Testing
+internal import Glibc
 
-/// The `fast-receiver` executable built alongside the tests, run as a child process.
+/// A program a test runs as a child process: the `fast-receiver` executable built alongside the
+/// tests unless another is named.
+///
+/// Tests run on libdispatch worker threads, whose signal mask blocks nearly every signal, and a
+/// child inherits its parent thread's mask across `exec`. So the child is spawned with
+/// `posix_spawn` and a signal state of its own: nothing blocked unless `blocking` asks for it,
+/// SIGTERM, SIGINT, SIGHUP and SIGPIPE at their default action. Every child is reaped: by
+/// `waitForExit`, or else by `deinit`, which kills it first, so that a failing or throwing test
+/// leaves nothing running. A child still running when the test process exits fails the run.
 public final class ChildProcess {
-    public let process = Process()
-    /// Standard output and error go to files, read on demand: no dispatch sources watching
-    /// pipes, whose descriptors could otherwise be closed under them.
+    public let processIdentifier: pid_t
+    /// Standard output and error go to files, read on demand.
     public let outputFile: String
     public let errorFile: String
+    /// The exit status once reaped (128 + the signal's number when a signal ended it).
+    private var status: Int32?
 
     /// The built executable: next to the test bundle, under the package's build folder.
-    public static func executable() throws -> URL {
-        if let path = ProcessInfo.processInfo.environment["FAST_RECEIVER_BINARY"] { return URL(fileURLWithPath: path) }
+    public static func executable() throws -> String {
+        if let path = ProcessInfo.processInfo.environment["FAST_RECEIVER_BINARY"] { return path }
         var candidates = CommandLine.arguments.filter { $0.hasSuffix(".xctest") }.map { URL(fileURLWithPath: $0).deletingLastPathComponent() }
         candidates.append(Bundle.main.bundleURL)
         candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        candidates.append(root.appendingPathComponent(".build/debug"))
+        candidates.append(Fixtures.packageRoot.appendingPathComponent(".build/debug"))
         for directory in candidates {
             let url = directory.appendingPathComponent("fast-receiver")
-            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url.path }
         }
         throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: "fast-receiver next to the test bundle"])
     }
 
-    public init(arguments: [String], environment: [String: String]) throws {
-        process.executableURL = try Self.executable()
-        process.arguments = arguments
-        process.environment = environment
+    /// Starts the child.
+    /// - Parameters:
+    ///   - executable: the program's path; the built `fast-receiver` when nil.
+    ///   - arguments: its arguments, without the program's name.
+    ///   - environment: its whole environment.
+    ///   - standardInput: the file it reads as standard input.
+    ///   - blockedSignals: signals blocked in the child's initial mask, as a parent that blocks
+    ///     signals would hand it down; none by default.
+    /// - Throws: `SystemError` when the child cannot be spawned.
+    public init(executable: String? = nil, arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+         standardInput: String = "/dev/null", blocking blockedSignals: [Int32] = []) throws {
+        _ = Self.exitCheck
+        let program = try executable ?? Self.executable()
         let name = NSTemporaryDirectory() + "fast-receiver-child-\(UUID().uuidString)"
         outputFile = name + ".out"
         errorFile = name + ".err"
-        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorFile, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
-        let error = try FileHandle(forWritingTo: URL(fileURLWithPath: errorFile))
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // The child has its own copies now.
-        try? output.close()
-        try? error.close()
+
+        var attributes = posix_spawnattr_t()
+        try Self.check(posix_spawnattr_init(&attributes), "posix_spawnattr_init")
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in blockedSignals { sigaddset(&mask, signal) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        try Self.check(posix_spawnattr_setsigmask(&attributes, &mask), "posix_spawnattr_setsigmask")
+        try Self.check(posix_spawnattr_setsigdefault(&attributes, &defaults), "posix_spawnattr_setsigdefault")
+        try Self.check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)), "posix_spawnattr_setflags")
+
+        var actions = posix_spawn_file_actions_t()
+        try Self.check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        try Self.check(posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, standardInput, O_RDONLY, 0), "posix_spawn_file_actions_addopen")
+        for (descriptor, path) in [(STDOUT_FILENO, outputFile), (STDERR_FILENO, errorFile)] {
+            try Self.check(posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), "posix_spawn_file_actions_addopen")
+        }
+        // Other tests' sockets and files stay theirs: a copy in a child would keep them open.
+        try Self.check(Self.addCloseFrom(&actions, STDERR_FILENO + 1), "posix_spawn_file_actions_addclosefrom_np")
+
+        let argv = ([program] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        try Self.check(posix_spawn(&pid, program, &actions, &attributes, argv, envp), "posix_spawn \(program)")
+        processIdentifier = pid
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(atPath: outputFile)
-        try? FileManager.default.removeItem(atPath: errorFile)
+        if reap(blocking: false) == nil {
+            Glibc.kill(processIdentifier, SIGKILL)
+            _ = reap(blocking: true)
+        }
+        unlink(outputFile)
+        unlink(errorFile)
+    }
+
+    /// Sends `number` to the child, unless it has already been reaped (its pid may be reused).
+    public func signal(_ number: Int32) {
+        if status == nil { Glibc.kill(processIdentifier, number) }
+    }
+
+    /// Whether the child has not exited yet; reaps it if it has.
+    public var isRunning: Bool { reap(blocking: false) == nil }
+
+    /// Waits for the child to exit and reaps it.
+    /// - Returns: the exit status (128 + the signal's number when a signal ended it), or nil when
+    ///   the child is still running after `timeout` seconds.
+    public func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while reap(blocking: false) == nil, Date() < deadline { usleep(20_000) }
+        return status
     }
 
     /// Waits for the "listening on host:port" line and returns the port.
@@ -55,19 +112,69 @@ public final class ChildProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let match = standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//), let port = Int(match.1) { return port }
-            guard process.isRunning else { break }
+            guard isRunning else { break }
             usleep(20_000)
         }
         throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
     }
 
-    /// Waits for exit; returns the status, or nil on timeout.
-    public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        return process.isRunning ? nil : process.terminationStatus
-    }
-
     public var standardError: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
     public var standardOutput: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
+
+    /// Collects the exit status if the child has exited, or waits for it when `blocking`.
+    private func reap(blocking: Bool) -> Int32? {
+        if let status { return status }
+        var raw: Int32 = 0
+        var result: pid_t
+        repeat { result = waitpid(processIdentifier, &raw, blocking ? 0 : WNOHANG) } while result == -1 && errno == EINTR
+        guard result == processIdentifier else { return nil }
+        // <sys/wait.h>'s macros: the low 7 bits are the signal that ended it, or 0 for an exit.
+        status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        return status
+    }
+
+    private static func check(_ result: Int32, _ call: String) throws {
+        guard result == 0 else { throw SystemError(call, errno: result) }
+    }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Glibc's Swift
+    /// module does not declare.
+    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in ENOSYS } }
+        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+    }()
+
+    /// Registers, with the first child, the check that runs when the test process exits.
+    private static let exitCheck: Void = { atexit { ChildProcess.failIfAnyChildRuns() } }()
+
+    /// Kills and reaps every child of this process that is still running, and if there was one,
+    /// says so on standard error and ends the process with status 1: a test left it behind.
+    public static func failIfAnyChildRuns() {
+        let children = runningChildren()
+        guard !children.isEmpty else { return }
+        var report = "\n*** FAILED: \(children.count) child process(es) the tests started were still running at exit; killed now:\n"
+        for (pid, command) in children {
+            report += "***   pid \(pid): \(command)\n"
+            Glibc.kill(pid, SIGKILL)
+        }
+        for (pid, _) in children { waitpid(pid, nil, 0) }
+        report += "*** Every test must reap what it starts (ChildProcess does so in waitForExit and deinit).\n\n"
+        _ = Array(report.utf8).withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        _exit(1)
+    }
+
+    /// The children of this process that have not exited, with their command lines, from /proc.
+    public static func runningChildren() -> [(pid: pid_t, command: String)] {
+        let me = getpid()
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            // /proc/PID/stat: "PID (command) STATE PPID ..."; the command may hold spaces and parentheses.
+            guard let pid = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            guard fields.count > 1, fields[0] != "Z", pid_t(fields[1]) == me else { return nil }
+            let command = (try? String(contentsOfFile: "/proc/\(entry)/cmdline", encoding: .utf8)) ?? ""
+            return (pid, command.split(separator: "\0").joined(separator: " "))
+        }
+    }
 }

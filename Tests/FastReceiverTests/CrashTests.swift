@@ -63,7 +63,7 @@ import FastReceiverTestSupport
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_500_000)
-        kill(child.process.processIdentifier, SIGKILL)
+        child.signal(SIGKILL)
         _ = child.waitForExit(timeout: 10)
         for poster in posters { poster.halt() }
         #expect(group.wait(timeout: .now() + 20) == .success)
@@ -77,7 +77,7 @@ import FastReceiverTestSupport
         let redelivered = try #require(posters.first { !$0.requests.isEmpty }?.requests.first)
         let connection = HTTPClientConnection(endpoint: try .init(url: "http://127.0.0.1:\(newPort)/"))
         #expect(try connection.post(body: redelivered.body, headers: ["X-Dt-Signature: \(redelivered.signature)"]).status == 200)
-        kill(restarted.process.processIdentifier, SIGTERM)
+        restarted.signal(SIGTERM)
         #expect(restarted.waitForExit(timeout: 30) == 0)
 
         // `journal cat`, as a user runs it.
@@ -106,7 +106,7 @@ import FastReceiverTestSupport
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
         usleep(1_000_000)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 30) == 0)
         for poster in posters { poster.halt() }
         #expect(group.wait(timeout: .now() + 20) == .success)

@@ -65,7 +65,7 @@ import FastReceiverTestSupport
         let (data, path) = try JournalTestData.dataDirectory(segment: [JournalTestData.record("first")])
         defer { try? FileManager.default.removeItem(atPath: data) }
         let follower = try ChildProcess(arguments: ["journal", "cat", "--follow", "--data-dir", data], environment: ShutdownTests.environment())
-        defer { follower.process.terminate() }
+        defer { follower.signal(SIGTERM) }
         func ids() -> [String] {
             follower.standardOutput.split(separator: "\n").compactMap {
                 (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["eventId"] as? String
@@ -85,7 +85,7 @@ import FastReceiverTestSupport
         #expect(ids() == ["first", "second"])
         try Self.append(Array(third.dropFirst(20)), to: path)
         #expect(Self.wait(30) { ids() == ["first", "second", "third"] })
-        #expect(follower.process.isRunning)
+        #expect(follower.isRunning)
         #expect(follower.standardError.split(separator: "\n").count == 1)
     }
 

@@ -61,29 +61,17 @@ import FastReceiverTestSupport
                 assert wanted in names, wanted
             print(len(families))
             """
-        let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        check.arguments = ["python3", "-c", "import prometheus_client"]
-        check.standardError = FileHandle.nullDevice
-        try check.run()
-        check.waitUntilExit()
-        guard check.terminationStatus == 0 else {
+        let check = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", "import prometheus_client"])
+        guard check.waitForExit(timeout: 60) == 0 else {
             print("skipped: the Prometheus parser (pip install prometheus-client) is not installed; .ci/run installs it")
             return
         }
-        let parser = Process()
-        parser.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        parser.arguments = ["python3", "-c", script]
-        let input = Pipe()
-        let output = Pipe()
-        parser.standardInput = input
-        parser.standardOutput = output
-        try parser.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        parser.waitUntilExit()
-        #expect(parser.terminationStatus == 0)
-        let families = Int(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        let exposition = NSTemporaryDirectory() + "fast-receiver-metrics-\(UUID().uuidString)"
+        defer { unlink(exposition) }
+        try text.write(toFile: exposition, atomically: true, encoding: .utf8)
+        let parser = try ChildProcess(executable: "/usr/bin/env", arguments: ["python3", "-c", script], standardInput: exposition)
+        #expect(parser.waitForExit(timeout: 60) == 0, "\(parser.standardError)")
+        let families = Int(parser.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect((families ?? 0) >= 10)
     }
 }

@@ -26,7 +26,7 @@ import FastReceiverTestSupport
         #expect(try Self.post("unknown-secret-value", port: port) == 401)
 
         try "new-secret-value\n".write(toFile: file, atomically: true, encoding: .utf8)
-        kill(child.process.processIdentifier, SIGHUP)
+        child.signal(SIGHUP)
         var reloaded = false
         for _ in 0..<50 where !reloaded {
             usleep(100_000)
@@ -38,11 +38,11 @@ import FastReceiverTestSupport
 
         // A file emptied by mistake is refused and the secrets in use stay.
         try "\n".write(toFile: file, atomically: true, encoding: .utf8)
-        kill(child.process.processIdentifier, SIGHUP)
+        child.signal(SIGHUP)
         usleep(500_000)
         #expect(child.standardError.contains("secrets not reloaded"))
         #expect(try Self.post("new-secret-value", port: port) == 200)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
     }
 
@@ -54,7 +54,7 @@ import FastReceiverTestSupport
         #expect(try Self.post(TestServer.secret, port: port) == 200)
         #expect(try Self.post("the-old-one", port: port) == 200)
         #expect(try Self.post("neither", port: port) == 401)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
     }
 
@@ -67,7 +67,7 @@ import FastReceiverTestSupport
         #expect(try Self.post(secret, port: port) == 200)
         #expect(try Self.post("wrong", port: port) == 401)
         let metrics = try HTTPClientConnection(endpoint: .init(url: "http://127.0.0.1:\(port)/metrics")).request(method: "GET").bodyText
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
         let help = try ChildProcess(arguments: ["serve", "--help"], environment: ShutdownTests.environment(["DT_SIGNATURE_SECRET": secret]))
         #expect(help.waitForExit(timeout: 10) == 0)
@@ -84,7 +84,7 @@ import FastReceiverTestSupport
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--log-format", "json"], environment: ShutdownTests.environment())
         let port = try child.waitForPort()
         #expect(try Self.post("wrong", port: port) == 401)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 20) == 0)
         let lines = child.standardError.split(separator: "\n")
         #expect(lines.count >= 4)
@@ -101,7 +101,6 @@ import FastReceiverTestSupport
         #expect(try server.postValidEvent() == 200)
         let follower = try ChildProcess(arguments: ["journal", "cat", "--follow", "--data-dir", server.dataDirectory],
                                         environment: ShutdownTests.environment())
-        defer { follower.process.terminate() }
         func lines() -> [Substring] { follower.standardOutput.split(separator: "\n") }
         for _ in 0..<50 where lines().count < 1 { usleep(100_000) }
         #expect(lines().count == 1)
@@ -110,5 +109,7 @@ import FastReceiverTestSupport
         usleep(500_000)
         #expect(lines().count == 5)
         #expect(Set(lines()).count == 5)
+        follower.signal(SIGTERM)
+        #expect(follower.waitForExit(timeout: 10) == 0)
     }
 }

@@ -32,7 +32,7 @@ import FastReceiverTestSupport
         }
         // Let the server read every head before the signal.
         usleep(300_000)
-        kill(child.process.processIdentifier, SIGTERM)
+        child.signal(SIGTERM)
         usleep(200_000)
         // A new connection is no longer accepted.
         #expect((try? RawConnection(port: port, timeout: 1)) == nil)
@@ -55,7 +55,7 @@ import FastReceiverTestSupport
         let child = try ChildProcess(arguments: ["--host", "127.0.0.1", "--port", "0"], environment: Self.environment())
         _ = try child.waitForPort()
         let start = Date()
-        kill(child.process.processIdentifier, SIGINT)
+        child.signal(SIGINT)
         #expect(child.waitForExit(timeout: 10) == 0)
         #expect(Date().timeIntervalSince(start) < 2)
     }

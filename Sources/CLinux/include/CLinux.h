@@ -38,8 +38,11 @@ int fr_timerfd_arm(int fd, uint64_t deadline_ns);
 /// Reads a timerfd's expiry count, clearing it; 0 when it has not fired.
 uint64_t fr_timerfd_read(int fd);
 
-/// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and threads it creates later),
-/// ignores SIGPIPE, and returns a signalfd that reports the three; -1 on failure.
+/// Gives SIGTERM, SIGINT, SIGHUP and SIGPIPE their default action and blocks no signal in the
+/// calling thread, whatever the parent left; 0, or -1 with errno set.
+int fr_signals_restore_defaults(void);
+/// Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and threads it creates later) and
+/// returns a signalfd that reports the three; -1 on failure.
 int fr_signalfd_for_lifecycle(void);
 /// Reads one signal number from such a signalfd; 0 when none is pending, -1 on error.
 int fr_signalfd_read(int fd);

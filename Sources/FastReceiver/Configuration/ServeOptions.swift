@@ -62,7 +62,7 @@ public struct ServeOptions: Sendable {
     /// Builds the configuration.
     /// - Throws: `ConfigurationError` naming the first setting that is missing or out of range.
     public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> ServerConfiguration {
-        var reader = Reader(environment: environment)
+        let reader = Reader(environment: environment)
         var configuration = ServerConfiguration()
         configuration.host = reader.string(host, Variable.host) ?? configuration.host
         configuration.port = try reader.integer(port, Variable.port, flag: "--port", range: 0...65535) ?? configuration.port

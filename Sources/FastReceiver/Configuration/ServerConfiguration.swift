@@ -1,5 +1,3 @@
-internal import FastReceiverHTTP
-
 public import FastReceiverHTTP
 public import FastReceiverStorage
 public import FastReceiverTransport
@@ -73,8 +71,6 @@ public struct ServerConfiguration: Sendable {
         ]
     }
 }
-
-internal
 
 extension ServerConfiguration {
     /// What the transport runs with: the address, workers, limits, deadlines and connection cap

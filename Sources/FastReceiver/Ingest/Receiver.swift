@@ -1,5 +1,5 @@
 public import FastReceiverStorage
-public import FastReceiverSystem
+internal import FastReceiverSystem
 public import FastReceiverTransport
 public import FastReceiverVerification
 internal import FastReceiverMetrics

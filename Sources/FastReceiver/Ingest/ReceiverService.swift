@@ -12,6 +12,9 @@ public enum ReceiverService {
     public static func run(configuration: ServerConfiguration, logger: Logger = Logger(label: "fast-receiver")) throws {
         let started = Date()
         try prepareDataDirectory(configuration.dataDirectory)
+        // A log reader that goes away must cost log lines, not the server (sockets already
+        // send with MSG_NOSIGNAL).
+        signal(SIGPIPE, SIG_IGN)
         // Block the lifecycle signals before any thread exists, so only the signalfd sees them.
         let signals = try LifecycleSignals()
         logger.info("starting", metadata: configuration.summary.mapValues { .string($0) })
