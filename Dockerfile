@@ -21,7 +21,7 @@ WORKDIR /build
 COPY Package.swift ./
 RUN swift package resolve
 
-# Tests/ is copied only because the manifest declares the test target; nothing in it is built.
+# Tests/ is copied only because the manifest declares its targets; nothing in it is built.
 COPY Sources ./Sources
 COPY Tests ./Tests
 # .ci/run runs this same build command, so a change that breaks it fails CI, not a deploy.

@@ -161,7 +161,7 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
             name: "HTTPParserFuzzer",
             dependencies: ["FastReceiverHTTP"],
             path: "Fuzz/HTTPParserFuzzer",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
     ]
     package.products += [.executable(name: "HTTPParserFuzzer", targets: ["HTTPParserFuzzer"])]
@@ -169,10 +169,10 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(
             name: "EventIDFuzzer",
-            dependencies: ["FastReceiver", "FastReceiverJSON"],
+            dependencies: ["FastReceiverJSON", "FastReceiverVerification"],
             path: "Fuzz/EventIDFuzzer",
             exclude: ["seeds", "json.dict"],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
     ]
     package.products += [.executable(name: "EventIDFuzzer", targets: ["EventIDFuzzer"])]
@@ -180,10 +180,10 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(
             name: "SegmentReaderFuzzer",
-            dependencies: ["FastReceiver"],
+            dependencies: ["FastReceiverJSON", "FastReceiverStorage"],
             path: "Fuzz/SegmentReaderFuzzer",
             exclude: ["seeds"],
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+            swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
     ]
     package.products += [.executable(name: "SegmentReaderFuzzer", targets: ["SegmentReaderFuzzer"])]
@@ -202,36 +202,45 @@ if benchmarksEnabled {
         .executableTarget(
             name: "CryptoBenchmarks",
             dependencies: [
-                "FastReceiver", "FastReceiverCrypto",
+                "FastReceiverCrypto", "FastReceiverVerification",
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Benchmarks/CryptoBenchmarks",
+            swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "RequestPathBenchmarks",
             dependencies: [
-                "FastReceiver", "FastReceiverHTTP",
+                "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
+                "FastReceiverVerification",
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/RequestPathBenchmarks",
+            swiftSettings: swiftSettings,
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
             name: "RequestPathProfile",
-            dependencies: ["FastReceiver", "FastReceiverHTTP"],
-            path: "Benchmarks/RequestPathProfile"
+            dependencies: [
+                "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
+                "FastReceiverVerification",
+            ],
+            path: "Benchmarks/RequestPathProfile",
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "JournalThroughput",
-            dependencies: ["FastReceiver"],
-            path: "Benchmarks/JournalThroughput"
+            dependencies: ["FastReceiverStorage", "FastReceiverSystem"],
+            path: "Benchmarks/JournalThroughput",
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "PostgresInsert",
             dependencies: ["FastReceiverPostgres", "PostgresTestSupport"],
-            path: "Benchmarks/PostgresInsert"
+            path: "Benchmarks/PostgresInsert",
+            swiftSettings: swiftSettings
         ),
     ]
 }

@@ -1,6 +1,6 @@
 import Benchmark
 import Crypto
-import FastReceiver
+import FastReceiverCrypto
 
 /// SHA-256 and SHA-1, the body checksums, at each payload size: OpenSSL through a reused
 /// `DigestContext` (what the verifier does per request), OpenSSL's one-shot `SHA256()`/`SHA1()`,

@@ -1,6 +1,6 @@
 import Benchmark
 import Crypto
-import FastReceiver
+import FastReceiverCrypto
 
 /// HMAC-SHA256, the token signature, at each payload size: OpenSSL through a context keyed once
 /// (what the verifier does per request), OpenSSL's one-shot `HMAC()` (key set up on every call),

@@ -1,5 +1,5 @@
 import Crypto
-import FastReceiver
+import FastReceiverVerification
 
 /// A Data Connector request signed the way DT Cloud signs it: a 600-byte temperature event and
 /// an HS256 JWT whose claims carry the body's SHA-1 and SHA-256, MACed with the secret's UTF-8

@@ -1,5 +1,5 @@
 import Benchmark
-import FastReceiver
+import FastReceiverVerification
 
 /// The whole check a worker runs on one 600-byte DT request: split and decode the token, pin
 /// HS256, HMAC the signing input, read the claims, check `exp`/`iat` and compare the body's

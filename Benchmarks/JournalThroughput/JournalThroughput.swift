@@ -1,4 +1,5 @@
-import FastReceiver
+import FastReceiverStorage
+import FastReceiverSystem
 import Foundation
 import Synchronization
 
@@ -48,7 +49,7 @@ for durability in [Durability.fsync, .write] {
         var settings = WorkerJournal.Settings()
         settings.durability = durability
         let journal = try Journal(dataDirectory: directory, workerCount: 1, settings: settings, dedupeCapacity: 1000,
-                                  io: io, status: ServiceStatus(), wake: [wake])
+                                  io: io, health: StorageHealth(), wake: [wake])
         let worker = journal.workers[0]
         // The journal rings the wake signal per resolved batch; relay it to the producers.
         let stop = Atomic<Bool>(false)

@@ -1,5 +1,10 @@
 import Benchmark
 import FastReceiver
+import FastReceiverHTTP
+import FastReceiverStorage
+import FastReceiverSystem
+import FastReceiverTools
+import FastReceiverVerification
 import Foundation
 
 /// The request path without sockets: the HTTP parser alone, and parse → verify → envelope →
@@ -83,7 +88,7 @@ final class RequestPool: @unchecked Sendable {
         settings.durability = .write
         let status = ServiceStatus()
         journal = try Journal(dataDirectory: directory, workerCount: 1, settings: settings, dedupeCapacity: Self.count * 2,
-                              status: status, wake: [try WakeSignal()])
+                              health: status.storage, wake: [try WakeSignal()])
         ingestor = EventIngestor(worker: 0, verifier: try SignatureVerifier(secrets: [SignatureSecret(secret)!]),
                                  eventPath: "/", maxBodyBytes: 1 << 20, status: status, journal: journal)
     }

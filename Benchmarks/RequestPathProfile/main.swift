@@ -1,4 +1,9 @@
 import FastReceiver
+import FastReceiverHTTP
+import FastReceiverStorage
+import FastReceiverSystem
+import FastReceiverTools
+import FastReceiverVerification
 import Foundation
 
 /// Runs the request path (parse → verify → envelope → dedupe → journal append) for a number of
@@ -27,7 +32,7 @@ var settings = WorkerJournal.Settings()
 settings.durability = .write
 let status = ServiceStatus()
 let journal = try Journal(dataDirectory: directory, workerCount: 1, settings: settings, dedupeCapacity: count * 2,
-                          status: status, wake: [try WakeSignal()])
+                          health: status.storage, wake: [try WakeSignal()])
 let ingestor = EventIngestor(worker: 0, verifier: try SignatureVerifier(secrets: [SignatureSecret(secret)!]),
                              eventPath: "/", maxBodyBytes: 1 << 20, status: status, journal: journal)
 let now = Int64(date.timeIntervalSince1970 * 1000)

@@ -1,8 +1,8 @@
-// Shared by the fuzzer and the test target (Tests/FastReceiverTests/Events links to this file), so
+// Shared by the fuzzer and the test target (Tests/FastReceiverVerificationTests links to this file), so
 // that inputs replayed by `swift test` go through exactly the checks the fuzzer made.
-import Foundation
 import FastReceiverJSON
 import FastReceiverVerification
+import Foundation
 
 /// Holds ``EventEnvelope/eventID(of:decodingInto:)``, the one-pass identity on the request path,
 /// against the same rule read the plain way, and traps on any difference.

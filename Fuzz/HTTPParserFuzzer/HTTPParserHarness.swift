@@ -1,6 +1,6 @@
-import FastReceiverHTTP
-// Shared by the fuzzer and the test target (Tests/FastReceiverTests/HTTP links to this file), so
+// Shared by the fuzzer and the test target (Tests/FastReceiverHTTPTests links to this file), so
 // that regression inputs replayed by `swift test` go through exactly the checks the fuzzer made.
+import FastReceiverHTTP
 
 /// Drives ``HTTPRequestParser`` over an input delivered in pieces, records what it parsed, and
 /// checks the invariants every caller relies on.

@@ -1,7 +1,7 @@
+// Shared by the fuzzer and the test target (Tests/FastReceiverStorageTests links to this file),
+// so that regression inputs replayed by `swift test` go through exactly the checks the fuzzer made.
 import FastReceiverJSON
 import FastReceiverStorage
-// Shared by the fuzzer and the test target (Tests/FastReceiverTests/Journal links to this file),
-// so that regression inputs replayed by `swift test` go through exactly the checks the fuzzer made.
 
 /// Reads arbitrary bytes as a journal segment and checks what every reader of segments relies on:
 /// the linear scan finds exactly what the record-by-record reference finds, a live scan that

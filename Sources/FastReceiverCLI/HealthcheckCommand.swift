@@ -1,9 +1,8 @@
 internal import ArgumentParser
 internal import FastReceiver
-internal import Foundation
-internal import Glibc
-internal import FastReceiverTools
 internal import FastReceiverSystem
+internal import FastReceiverTools
+internal import Foundation
 
 /// `fast-receiver healthcheck`: asks a running server whether it is alive, for container
 /// health checks on images that carry no curl.

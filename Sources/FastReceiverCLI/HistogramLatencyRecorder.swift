@@ -1,6 +1,5 @@
-internal import FastReceiver
-internal import Histogram
 internal import FastReceiverTools
+internal import Histogram
 
 /// Records load-run latencies in an HDR histogram: constant memory and time per value, three
 /// significant digits up to one hour (longer values count as one hour).

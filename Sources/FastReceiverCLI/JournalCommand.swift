@@ -1,8 +1,8 @@
 internal import ArgumentParser
 internal import FastReceiver
-internal import Foundation
 internal import FastReceiverStorage
 internal import FastReceiverSystem
+internal import Foundation
 
 /// `fast-receiver journal`: read what the server stored.
 struct JournalCommand: ParsableCommand {

@@ -1,9 +1,8 @@
 internal import ArgumentParser
-internal import FastReceiver
-internal import Foundation
+internal import FastReceiverSystem
 internal import FastReceiverTools
 internal import FastReceiverVerification
-internal import FastReceiverSystem
+internal import Foundation
 
 /// `fast-receiver send`: posts DT-shaped, DT-signed events, one at a time so a newcomer can see the
 /// receiver work, or as a load generator that reports throughput and latency percentiles.

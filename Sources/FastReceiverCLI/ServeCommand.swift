@@ -1,6 +1,5 @@
 internal import ArgumentParser
 internal import FastReceiver
-internal import Foundation
 internal import Logging
 
 /// `fast-receiver serve`: the ingestion server (also what runs with no subcommand).

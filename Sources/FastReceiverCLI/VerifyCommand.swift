@@ -1,8 +1,7 @@
 internal import ArgumentParser
-internal import FastReceiver
-internal import Foundation
-internal import FastReceiverVerification
 internal import FastReceiverSystem
+internal import FastReceiverVerification
+internal import Foundation
 
 /// `fast-receiver verify`: says whether one captured request verifies, and if not, exactly why.
 struct VerifyCommand: ParsableCommand {

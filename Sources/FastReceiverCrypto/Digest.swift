@@ -8,7 +8,7 @@ public struct Digest: Sendable, CustomStringConvertible {
 
     /// How many of the inline bytes are meaningful: 32 for SHA-256 and HMAC-SHA256, 20 for SHA-1.
     public let count: Int
-    private var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    @usableFromInline var storage: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
 
     /// Creates a digest by letting `fill` write exactly `count` bytes.
     init(count: Int, fill: (UnsafeMutableRawBufferPointer) throws(CryptoError) -> Void) throws(CryptoError) {
@@ -23,16 +23,8 @@ public struct Digest: Sendable, CustomStringConvertible {
         self.storage = storage
     }
 
-    /// Creates a digest from bytes, e.g. a decoded signature; nil when there are more than 32.
-    public init?(bytes: some Collection<UInt8>) {
-        guard !bytes.isEmpty, bytes.count <= Digest.capacity else { return nil }
-        self.count = bytes.count
-        withUnsafeMutableBytes(of: &storage) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-    }
-
     /// Calls `body` with the digest's `count` bytes.
+    @inlinable
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: storage) { raw in
             try body(UnsafeRawBufferPointer(rebasing: raw[0..<count]))

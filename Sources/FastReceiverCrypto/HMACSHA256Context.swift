@@ -35,11 +35,29 @@ public final class HMACSHA256Context {
     /// The HMAC-SHA256 of `data` under this context's key.
     /// - Throws: `CryptoError` when OpenSSL fails.
     public func authenticationCode(for data: UnsafeRawBufferPointer) throws(CryptoError) -> Digest {
-        try Digest(count: 32) { (out) throws(CryptoError) in
-            let ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
-                fr_mac_sha256(context, data.baseAddress ?? UnsafeRawPointer(empty.baseAddress!), data.count, out.baseAddress)
+        try Digest(count: 32) { (out) throws(CryptoError) in try compute(data, into: out) }
+    }
+
+    /// Whether `code` is the HMAC-SHA256 of `data` under this context's key, compared in constant
+    /// time after a length check (`ConstantTime.equals`).
+    /// - Throws: `CryptoError` when OpenSSL fails.
+    public func isValidAuthenticationCode(_ code: UnsafeRawBufferPointer, for data: UnsafeRawBufferPointer) throws(CryptoError) -> Bool {
+        var expected: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        try withUnsafeMutableBytes(of: &expected) { (out) throws(CryptoError) in try compute(data, into: out) }
+        return withUnsafeBytes(of: expected) { ConstantTime.equals($0, code) }
+    }
+
+    /// Writes the 32-byte MAC of `data` into `out`.
+    private func compute(_ data: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer) throws(CryptoError) {
+        let ok: Int32
+        if let input = data.baseAddress {
+            ok = fr_mac_sha256(context, input, data.count, out.baseAddress)
+        } else {
+            // OpenSSL is handed a real pointer even for no bytes.
+            ok = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
+                fr_mac_sha256(context, UnsafeRawPointer(empty.baseAddress!), 0, out.baseAddress)
             }
-            guard ok == 1 else { throw CryptoError("EVP_MAC_final") }
         }
+        guard ok == 1 else { throw CryptoError("EVP_MAC_final") }
     }
 }

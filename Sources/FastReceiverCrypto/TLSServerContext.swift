@@ -1,6 +1,6 @@
 internal import COpenSSL
-internal import Glibc
 public import FastReceiverSystem
+internal import Glibc
 
 /// The HTTPS server's OpenSSL context: one certificate chain and key, FastReceiver's fixed TLS
 /// policy, and the session-resumption state that connections made from it share.

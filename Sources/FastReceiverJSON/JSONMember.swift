@@ -12,4 +12,13 @@ public struct JSONMember: Sendable, Equatable {
     public var value: Range<Int>
     /// For strings, whether the value contains a backslash escape.
     public var valueHasEscapes: Bool
+
+    @usableFromInline
+    init(key: Range<Int>, keyHasEscapes: Bool, kind: Kind, value: Range<Int>, valueHasEscapes: Bool) {
+        self.key = key
+        self.keyHasEscapes = keyHasEscapes
+        self.kind = kind
+        self.value = value
+        self.valueHasEscapes = valueHasEscapes
+    }
 }

@@ -1,4 +1,4 @@
-internal import Glibc
+public import Glibc
 
 /// A small, strict JSON reader for the few objects on the request path (a JWT's header and
 /// claims, an event's envelope).
@@ -13,7 +13,7 @@ public struct JSONReader {
 
     /// The document being read.
     public let bytes: UnsafeRawBufferPointer
-    private var position = 0
+    @usableFromInline var position = 0
 
     /// - Parameters:
     ///   - bytes: the document; must stay valid while the reader and its members are used.
@@ -31,6 +31,7 @@ public struct JSONReader {
     ///     (compared after unescaping) is refused; its capacity bounds the number of members.
     ///   - body: called once per member.
     /// - Throws: `JSONError` for anything that is not a well-formed object, and whatever `body` throws.
+    @inlinable
     public func forEachMember(
         rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>? = nil,
         _ body: (JSONMember) throws(JSONError) -> Void
@@ -52,6 +53,7 @@ public struct JSONReader {
     ///   - nested: called with each member of each such object, offsets into the whole document.
     ///   - body: called once per top-level member, after `nested` has seen its members.
     /// - Throws: `JSONError` for anything that is not a well-formed object, and whatever the closures throw.
+    @inlinable
     public func forEachMember(
         descendingInto key: StaticString,
         nested: (JSONMember) throws(JSONError) -> Void,
@@ -61,7 +63,8 @@ public struct JSONReader {
         try scanner.scanDocument(rejectingDuplicatesIn: nil, descendingInto: key, nested: nested, body)
     }
 
-    private mutating func scanDocument(
+    @inlinable
+    mutating func scanDocument(
         rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>?,
         descendingInto nestedKey: StaticString?,
         nested: (JSONMember) throws(JSONError) -> Void,
@@ -77,7 +80,8 @@ public struct JSONReader {
 
     /// Scans the object whose `{` is at `position`, at nesting `depth`, calling `body` with each
     /// member (and `nested` with the members of an object under `nestedKey`).
-    private mutating func scanMembers(
+    @inlinable
+    mutating func scanMembers(
         depth: Int,
         rejectingDuplicatesIn keys: UnsafeMutableBufferPointer<JSONMember>?,
         descendingInto nestedKey: StaticString?,
@@ -128,7 +132,7 @@ public struct JSONReader {
     }
 
     /// Whether the string contents at `range` (escaped as in the document) equal `literal`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func string(_ range: Range<Int>, hasEscapes: Bool, equals literal: StaticString) -> Bool {
         let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         if !hasEscapes {
@@ -139,7 +143,7 @@ public struct JSONReader {
     }
 
     /// Whether member `member`'s key is `name`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func key(of member: JSONMember, is name: StaticString) -> Bool {
         string(member.key, hasEscapes: member.keyHasEscapes, equals: name)
     }
@@ -234,13 +238,15 @@ public struct JSONReader {
     // MARK: scanning
 
     @inline(__always)
-    private func peek() throws(JSONError) -> UInt8 {
+    @inlinable
+    func peek() throws(JSONError) -> UInt8 {
         guard position < bytes.count else { throw .syntax(offset: position) }
         return bytes[position]
     }
 
     @inline(__always)
-    private mutating func skipWhitespace() {
+    @inlinable
+    mutating func skipWhitespace() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -251,7 +257,8 @@ public struct JSONReader {
 
     /// Scans one value starting at `position`; returns its kind and range.
     @inline(__always)
-    private mutating func scanValue(depth: Int) throws(JSONError) -> (JSONMember.Kind, Range<Int>, Bool) {
+    @inlinable
+    mutating func scanValue(depth: Int) throws(JSONError) -> (JSONMember.Kind, Range<Int>, Bool) {
         let start = position
         switch try peek() {
         case UInt8(ascii: "\""):
@@ -277,7 +284,8 @@ public struct JSONReader {
         }
     }
 
-    private mutating func scanContainer(isObject: Bool, depth: Int) throws(JSONError) {
+    @usableFromInline
+    mutating func scanContainer(isObject: Bool, depth: Int) throws(JSONError) {
         let close = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
         position += 1
         skipWhitespace()
@@ -304,7 +312,8 @@ public struct JSONReader {
         }
     }
 
-    private mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
+    @usableFromInline
+    mutating func expectLiteral(_ literal: StaticString) throws(JSONError) {
         let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
         guard position + expected.count <= bytes.count,
               UnsafeRawBufferPointer(rebasing: bytes[position..<(position + expected.count)]).elementsEqual(expected)
@@ -313,7 +322,8 @@ public struct JSONReader {
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
-    private mutating func scanNumber() throws(JSONError) {
+    @usableFromInline
+    mutating func scanNumber() throws(JSONError) {
         if position < bytes.count, bytes[position] == UInt8(ascii: "-") { position += 1 }
         guard position < bytes.count, Self.digit(bytes[position]) != nil else { throw .syntax(offset: position) }
         if bytes[position] == UInt8(ascii: "0") {
@@ -343,7 +353,8 @@ public struct JSONReader {
     /// Scans a string starting at its opening quote; returns the contents' range and whether
     /// they hold escapes. Refuses control characters, bad escapes, unpaired surrogate escapes
     /// and invalid UTF-8, so every string it accepts stands for valid UTF-8.
-    private mutating func scanString() throws(JSONError) -> (Range<Int>, Bool) {
+    @usableFromInline
+    mutating func scanString() throws(JSONError) -> (Range<Int>, Bool) {
         let start = position + 1
         var index = start
         var hasEscapes = false
@@ -463,7 +474,8 @@ public struct JSONReader {
         return index + length
     }
 
-    private func sameString(_ a: Range<Int>, _ aEscaped: Bool, _ b: Range<Int>, _ bEscaped: Bool) -> Bool {
+    @inlinable
+    func sameString(_ a: Range<Int>, _ aEscaped: Bool, _ b: Range<Int>, _ bEscaped: Bool) -> Bool {
         if !aEscaped && !bEscaped {
             guard a.count == b.count else { return false }
             return a.isEmpty || memcmp(bytes.baseAddress! + a.lowerBound, bytes.baseAddress! + b.lowerBound, a.count) == 0

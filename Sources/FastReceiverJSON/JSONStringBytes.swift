@@ -3,6 +3,7 @@
 /// Lets the reader compare keys and values without a `String` or a buffer. Expects contents the
 /// reader has already validated, so the bytes are valid UTF-8 (an unpaired surrogate escape,
 /// which the reader refuses, would decode to U+FFFD rather than run past the contents).
+@usableFromInline
 struct JSONStringBytes: Sequence, IteratorProtocol {
     private let bytes: UnsafeRawBufferPointer
     private var index: Int
@@ -13,12 +14,14 @@ struct JSONStringBytes: Sequence, IteratorProtocol {
     /// - Parameters:
     ///   - bytes: the whole document.
     ///   - range: the string's contents, between its quotes.
+    @usableFromInline
     init(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>) {
         self.bytes = bytes
         self.index = range.lowerBound
         self.end = range.upperBound
     }
 
+    @usableFromInline
     mutating func next() -> UInt8? {
         if pendingCount > 0 {
             pendingCount -= 1

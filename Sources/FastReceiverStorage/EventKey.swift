@@ -11,6 +11,7 @@ public struct EventKey: Hashable, Sendable {
     }
 
     /// The key of an event id's bytes.
+    @inlinable
     public init(_ id: UnsafeRawBufferPointer) {
         high = Self.hash(id, seed: 0x9E37_79B9_7F4A_7C15)
         low = Self.hash(id, seed: 0xC2B2_AE3D_27D4_EB4F)
@@ -18,7 +19,8 @@ public struct EventKey: Hashable, Sendable {
     }
 
     /// A 64-bit hash: FNV-1a style mixing eight bytes at a time with a strong finaliser.
-    private static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+    @inlinable
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
         var state = seed ^ UInt64(bytes.count) &* 0x9FB2_1C65_1E98_DF25
         var index = 0
         while index + 8 <= bytes.count {
@@ -35,7 +37,8 @@ public struct EventKey: Hashable, Sendable {
         return mix(mix(state ^ tail) ^ seed)
     }
 
-    private static func mix(_ value: UInt64) -> UInt64 {
+    @inlinable
+    static func mix(_ value: UInt64) -> UInt64 {
         var x = value &* 0xBF58_476D_1CE4_E5B9
         x ^= x >> 31
         x = x &* 0x94D0_49BB_1331_11EB

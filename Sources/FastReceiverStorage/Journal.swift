@@ -1,7 +1,7 @@
+public import FastReceiverSystem
 internal import Foundation
 internal import Glibc
 internal import Synchronization
-public import FastReceiverSystem
 
 /// The durable store under `DATA_DIR/journal/`: one `WorkerJournal` (active segment and group
 /// commit) per worker, the shared dedupe index, and background compression of sealed segments.

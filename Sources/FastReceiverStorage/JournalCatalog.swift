@@ -1,7 +1,7 @@
+internal import FastReceiverJSON
+internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
-internal import FastReceiverSystem
-internal import FastReceiverJSON
 
 /// Reads a journal directory for `journal cat` and `journal stats`, without a running server:
 /// plain and compressed segments alike, in storage order, with the same scan as recovery.

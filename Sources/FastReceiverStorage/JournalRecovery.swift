@@ -1,5 +1,5 @@
-internal import Glibc
 internal import FastReceiverSystem
+internal import Glibc
 
 /// What recovery found and did.
 public struct RecoveryReport: Sendable, Equatable {

@@ -1,5 +1,5 @@
-internal import Glibc
 internal import FastReceiverCompression
+internal import Glibc
 
 /// Finds the next valid record after a corrupt one, in time linear in the segment's size
 /// whatever its content.

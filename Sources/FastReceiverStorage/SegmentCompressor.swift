@@ -1,7 +1,7 @@
+internal import FastReceiverCompression
+internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
-internal import FastReceiverSystem
-internal import FastReceiverCompression
 
 /// Gzips sealed segments in the background, one at a time, so old data takes less disk without
 /// slowing the request path. Level 1: DT's JSON still shrinks several-fold, at a fraction of the

@@ -1,5 +1,5 @@
-internal import Foundation
 internal import FastReceiverSystem
+internal import Foundation
 
 /// A segment's file name: `<created ms, 13 digits>-w<worker, 3 digits>-<sequence, 6 digits>.seg`,
 /// plus `.gz` once sealed and compressed. Names sort in creation order, which is storage order.

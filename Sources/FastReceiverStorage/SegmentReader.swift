@@ -1,6 +1,6 @@
-internal import Glibc
-internal import FastReceiverSystem
 internal import FastReceiverCompression
+internal import FastReceiverSystem
+internal import Glibc
 
 /// A segment's bytes, valid while this object lives: mapped from its file, or read or inflated
 /// into memory.

@@ -1,8 +1,8 @@
+internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
 internal import Logging
-internal import Synchronization
-internal import FastReceiverSystem
+public import Synchronization
 
 /// One worker's journal: its active segment and its group commit.
 ///
@@ -95,7 +95,7 @@ public final class WorkerJournal: @unchecked Sendable {
     private let resolvedThrough = Atomic<UInt64>(0)
     /// Set once any batch has failed: until then `state(of:)` needs no lock.
     private let hasFailures = Atomic<Bool>(false)
-    private let failed = Atomic<Bool>(false)
+    @usableFromInline let failed = Atomic<Bool>(false)
     /// After an fdatasync error nothing is acknowledged again until restart.
     private let syncFailed = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -172,6 +172,7 @@ public final class WorkerJournal: @unchecked Sendable {
     }
 
     /// False while this journal refuses appends.
+    @inlinable
     public var isAvailable: Bool { !failed.load(ordering: .relaxed) }
 
     /// Stops after the pending batch is resolved; blocks until the sync thread has finished.

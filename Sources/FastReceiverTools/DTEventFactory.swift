@@ -1,7 +1,7 @@
-public import Foundation
-internal import Glibc
 internal import FastReceiverSystem
 public import FastReceiverVerification
+public import Foundation
+internal import Glibc
 
 /// Builds Data Connector requests the way DT Cloud does: a compact JSON event body and an
 /// `X-Dt-Signature` HS256 JWT over `{checksum, checksum_sha256, exp, iat, jti}`. Used by

@@ -1,7 +1,7 @@
-public import Foundation
 internal import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import FastReceiverVerification
+public import Foundation
 
 /// Signs many Data Connector requests on one thread: the HMAC key is processed once and the
 /// SHA-1, SHA-256 and HMAC contexts are reused, so signing an event costs its hashes and

@@ -1,6 +1,6 @@
+internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
-internal import FastReceiverSystem
 
 /// A small blocking HTTP/1.1 client over one keep-alive connection, for `send`, `healthcheck`
 /// and tests. Plain HTTP only: FastReceiver sits behind a TLS-terminating load balancer.

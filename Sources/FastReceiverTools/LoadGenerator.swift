@@ -1,5 +1,5 @@
-internal import Glibc
 internal import FastReceiverSystem
+internal import Glibc
 
 /// Sends a `LoadPlan`'s requests over keep-alive connections from one epoll loop on the calling
 /// thread, and reports answers, failures and latency.

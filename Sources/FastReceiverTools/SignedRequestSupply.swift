@@ -1,6 +1,6 @@
+internal import FastReceiverSystem
 internal import Foundation
 internal import Synchronization
-internal import FastReceiverSystem
 
 /// The requests of a load run: each a complete HTTP/1.1 `POST` carrying a distinct DT-signed event.
 ///

@@ -1,14 +1,15 @@
+public import FastReceiverSystem
 internal import Glibc
-internal import FastReceiverSystem
 
 /// Equally sized buffers carved from one anonymous mapping reserved at start.
 ///
 /// Reserving the whole pool up front bounds memory by configuration rather than by traffic;
 /// untouched pages cost no RSS, so a large pool is cheap until it is used. Owned by one worker
 /// thread (not `Sendable`).
+@usableFromInline
 final class BufferPool {
     /// Bytes per buffer, a multiple of the page size.
-    let bufferSize: Int
+    @usableFromInline let bufferSize: Int
     /// How many buffers the pool holds.
     let capacity: Int
     private let base: UnsafeMutableRawPointer
@@ -30,15 +31,17 @@ final class BufferPool {
     }
 
     /// Buffers not in use.
-    var available: Int { free.count }
+    @usableFromInline var available: Int { free.count }
 
     /// A buffer, or nil when all are in use.
+    @usableFromInline
     func take() -> UnsafeMutableRawBufferPointer? {
         guard let index = free.popLast() else { return nil }
         return UnsafeMutableRawBufferPointer(start: base + Int(index) * bufferSize, count: bufferSize)
     }
 
     /// Returns a buffer that `take()` handed out.
+    @usableFromInline
     func giveBack(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let start = buffer.baseAddress else { return }
         let index = (start - base) / bufferSize

@@ -11,6 +11,7 @@ public final class ConnectionBudget: Sendable {
     }
 
     /// Claims one connection; false at the limit.
+    @usableFromInline
     func claim() -> Bool {
         let previous = open.wrappingAdd(1, ordering: .relaxed).oldValue
         if previous >= limit {
@@ -20,6 +21,7 @@ public final class ConnectionBudget: Sendable {
         return true
     }
 
+    @usableFromInline
     func release() {
         open.wrappingSubtract(1, ordering: .relaxed)
     }

@@ -1,5 +1,5 @@
 public import FastReceiverSystem
-internal import Foundation
+public import Foundation
 internal import Glibc
 public import Logging
 
@@ -14,9 +14,9 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     public let settings: ServerSettings
     /// Begun by `shutdown()`; handlers may read it to refuse new work while draining.
     public let drain: DrainState
-    private var workers: [Worker<Handler>] = []
-    private var threads: [Thread] = []
-    private let finished = DispatchGroup()
+    @usableFromInline var workers: [Worker<Handler>] = []
+    @usableFromInline var threads: [Thread] = []
+    @usableFromInline let finished = DispatchGroup()
     /// The port actually listened on (differs from the settings' when they asked for 0).
     public private(set) var port: Int = 0
 
@@ -59,6 +59,10 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Starts the worker threads.
+    ///
+    /// Inlinable so that the worker loop is specialized for the concrete handler where the server
+    /// is made, and calls it directly.
+    @inlinable
     public func start() {
         for worker in workers {
             finished.enter()

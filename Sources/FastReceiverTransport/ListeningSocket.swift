@@ -1,5 +1,5 @@
-internal import Glibc
 internal import FastReceiverSystem
+internal import Glibc
 
 /// A non-blocking TCP listener with `SO_REUSEPORT`, one per worker, all on the same address so
 /// that the kernel spreads connections across workers.

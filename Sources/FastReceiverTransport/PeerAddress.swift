@@ -1,7 +1,9 @@
 internal import Glibc
 
 /// The remote address of a connected socket as `ip:port` (`[ip]:port` for IPv6), for logs.
+@usableFromInline
 enum PeerAddress {
+    @usableFromInline
     static func describe(_ descriptor: Int32) -> String {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

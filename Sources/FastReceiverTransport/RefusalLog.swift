@@ -1,8 +1,9 @@
-internal import Logging
+public import Logging
 
 /// Logs refused requests with their reason and peer, at most `perSecond` a second per worker,
 /// so a flood of bad requests cannot flood the log; the count of lines left out is reported
 /// with the next one written.
+@usableFromInline
 struct RefusalLog {
     let logger: Logger
     let perSecond: Int
@@ -10,12 +11,14 @@ struct RefusalLog {
     private var written = 0
     private var suppressed = 0
 
+    @usableFromInline
     init(logger: Logger, perSecond: Int = 10) {
         self.logger = logger
         self.perSecond = perSecond
     }
 
     /// Whether a refusal at `nowSeconds` may be logged (call `log` if so).
+    @usableFromInline
     mutating func admit(nowSeconds: Int) -> Bool {
         if nowSeconds != second {
             second = nowSeconds
@@ -32,6 +35,7 @@ struct RefusalLog {
     /// - Parameters:
     ///   - reason: what the client was told.
     ///   - detail: what only the log is told (e.g. OpenSSL's error behind a 500).
+    @usableFromInline
     mutating func log(status: Int, reason: String, detail: String? = nil, peer: String) {
         var metadata: Logger.Metadata = ["status": "\(status)", "reason": "\(reason)", "peer": "\(peer)"]
         if let detail { metadata["detail"] = "\(detail)" }

@@ -24,7 +24,7 @@ public enum HeadDecision<Context> {
 ///
 /// The server is generic over its handler so each worker calls its own handler directly,
 /// without existential boxing on the request path.
-public protocol RequestHandler: AnyObject {
+public protocol RequestHandler: AnyObject, SendableMetatype {
     /// What the handler learns from a head and needs again once the body has arrived. The
     /// connection keeps it in between, so it should be a small value that owns no memory.
     associatedtype RequestContext

@@ -1,57 +1,62 @@
-internal import FastReceiverHTTP
-internal import FastReceiverSystem
-internal import Glibc
+public import FastReceiverHTTP
+public import FastReceiverMetrics
+public import FastReceiverSystem
+public import Glibc
 internal import Logging
-internal import FastReceiverSystem
-internal import FastReceiverHTTP
 
 /// One worker thread: its own `SO_REUSEPORT` listener, its own epoll loop, its own connections
 /// and buffers. Nothing here is shared with other workers except the connection budget and the
 /// drain state, both atomics.
+@usableFromInline
 final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     // @unchecked Sendable: a worker is created on the main thread and then used only by its
     // own thread; the main thread touches only `wake()`, which writes to an eventfd.
+    //
+    // The loop is @inlinable so that the module that picks the handler specializes it. Its
+    // mutable state, like each connection's, belongs to this one thread and is never accessed
+    // re-entrantly: `@exclusivity(unchecked)` spares every access the runtime check that code
+    // inlined into another module would otherwise pay.
 
-    private typealias ClientConnection = Connection<Handler.RequestContext, Handler.Ticket>
+    @usableFromInline typealias ClientConnection = Connection<Handler.RequestContext, Handler.Ticket>
 
-    private static var listenerToken: UInt64 { .max }
-    private static var wakeToken: UInt64 { .max - 1 }
+    @inlinable static var listenerToken: UInt64 { .max }
+    @inlinable static var wakeToken: UInt64 { .max - 1 }
     /// How long an answered-and-closing connection drains unread input, in milliseconds.
-    private static var lingerMilliseconds: Int { 2_000 }
+    @inlinable static var lingerMilliseconds: Int { 2_000 }
 
-    let index: Int
-    private let settings: ServerSettings
+    @usableFromInline let index: Int
+    @usableFromInline let settings: ServerSettings
     /// `settings.smallInputBytes`, read on every request.
-    private let smallInputBytes: Int
-    private let handler: Handler
-    private let budget: ConnectionBudget
-    private let drain: DrainState
-    private var listener: Int32
-    private var isListening = true
-    private let epoll: Epoll
-    private let wake: WakeSignal
-    private let smallPool: BufferPool
-    private let largePool: BufferPool
-    private var connections: [ClientConnection] = []
-    private var freeSlots: [Int] = []
-    private var openCount = 0
-    private var date = HTTPDate()
-    private var nowMilliseconds = 0
+    @usableFromInline let smallInputBytes: Int
+    @usableFromInline let handler: Handler
+    @usableFromInline let budget: ConnectionBudget
+    @usableFromInline let drain: DrainState
+    @exclusivity(unchecked) @usableFromInline var listener: Int32
+    @exclusivity(unchecked) @usableFromInline var isListening = true
+    @usableFromInline let epoll: Epoll
+    @usableFromInline let wake: WakeSignal
+    @usableFromInline let smallPool: BufferPool
+    @usableFromInline let largePool: BufferPool
+    @exclusivity(unchecked) @usableFromInline var connections: [ClientConnection] = []
+    @exclusivity(unchecked) @usableFromInline var freeSlots: [Int] = []
+    @exclusivity(unchecked) @usableFromInline var openCount = 0
+    @exclusivity(unchecked) @usableFromInline var date = HTTPDate()
+    @exclusivity(unchecked) @usableFromInline var nowMilliseconds = 0
     /// Wall-clock Unix time in milliseconds, for the handler and the Date header.
-    private var nowWallMilliseconds: Int64 = 0
+    @exclusivity(unchecked) @usableFromInline var nowWallMilliseconds: Int64 = 0
     /// Connections whose answer waits for storage.
-    private var waiting: [Int32] = []
+    @exclusivity(unchecked) @usableFromInline var waiting: [Int32] = []
     /// The wake signal fired in this loop turn (a journal batch resolved, or a shutdown began).
-    private var storageProgressed = false
-    private var drainDeadline: Int?
-    private var lastSweep = 0
-    private let events: UnsafeMutableBufferPointer<UInt32>
-    private let tokens: UnsafeMutableBufferPointer<UInt64>
-    private static var eventCapacity: Int { 64 }
+    @exclusivity(unchecked) @usableFromInline var storageProgressed = false
+    @exclusivity(unchecked) @usableFromInline var drainDeadline: Int?
+    @exclusivity(unchecked) @usableFromInline var lastSweep = 0
+    @usableFromInline let events: UnsafeMutableBufferPointer<UInt32>
+    @usableFromInline let tokens: UnsafeMutableBufferPointer<UInt64>
+    @inlinable static var eventCapacity: Int { 64 }
 
-    private let metrics: WorkerMetrics
-    private var nowMicroseconds = 0
-    private var refusals: RefusalLog
+    @usableFromInline let metrics: WorkerMetrics
+    @exclusivity(unchecked) @usableFromInline var nowMicroseconds = 0
+    @exclusivity(unchecked) @usableFromInline var refusals: RefusalLog
 
     /// - Parameter logger: where refused requests are logged (rate-limited).
     init(index: Int, listener: Int32, wake: WakeSignal, metrics: WorkerMetrics, settings: ServerSettings, logger: Logger,
@@ -84,6 +89,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Wakes the loop from another thread (to notice a shutdown).
+    @inlinable
     func wakeUp() {
         wake.signal()
     }
@@ -91,6 +97,7 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     // MARK: the loop
 
     /// Runs until a shutdown has drained every connection or its grace period ran out.
+    @inlinable
     func run() {
         while true {
             let count = epoll.wait(events: events, tokens: tokens, timeoutMilliseconds: 250)
@@ -119,13 +126,15 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         if isListening { close(listener) }
     }
 
-    private func tick() {
+    @inlinable
+    func tick() {
         nowMicroseconds = MonotonicClock.microseconds()
         nowMilliseconds = nowMicroseconds / 1000
         nowWallMilliseconds = UnixTime.nowMilliseconds()
     }
 
-    private func dispatch(token: UInt64, events: UInt32) {
+    @inlinable
+    func dispatch(token: UInt64, events: UInt32) {
         if token == Self.listenerToken {
             acceptConnections()
             return
@@ -154,7 +163,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     // MARK: accepting
 
-    private func acceptConnections() {
+    @inlinable
+    func acceptConnections() {
         for _ in 0..<64 {
             guard budget.claim() else {
                 pauseListening()
@@ -187,25 +197,29 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Stops taking connections until the budget has room again (checked every sweep).
-    private func pauseListening() {
+    @inlinable
+    func pauseListening() {
         guard isListening else { return }
         epoll.modify(listener, for: [], token: Self.listenerToken)
         isPaused = true
     }
 
-    private var isPaused = false
+    @exclusivity(unchecked) @usableFromInline var isPaused = false
 
-    private func resumeListeningIfPossible() {
+    @inlinable
+    func resumeListeningIfPossible() {
         guard isPaused, isListening, budget.current < budget.limit, smallPool.available > 0 else { return }
         epoll.modify(listener, for: .readable, token: Self.listenerToken)
         isPaused = false
     }
 
-    private func slotIndex(_ connection: ClientConnection) -> Int {
+    @inlinable
+    func slotIndex(_ connection: ClientConnection) -> Int {
         Int(connection.slot)
     }
 
-    private func openSlot(_ descriptor: Int32) -> ClientConnection? {
+    @inlinable
+    func openSlot(_ descriptor: Int32) -> ClientConnection? {
         guard let small = smallPool.take() else { return nil }
         let connection: ClientConnection
         if let slot = freeSlots.popLast() {
@@ -235,7 +249,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         return connection
     }
 
-    private func closeConnection(_ connection: ClientConnection) {
+    @inlinable
+    func closeConnection(_ connection: ClientConnection) {
         guard connection.isOpen else { return }
         // Closing the descriptor removes it from the epoll set.
         close(connection.descriptor)
@@ -258,15 +273,18 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
 
     // MARK: reading and answering
 
-    private func input(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
+    @inlinable
+    func input(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
         connection.large ?? UnsafeMutableRawBufferPointer(rebasing: connection.small[..<smallInputBytes])
     }
 
-    private func output(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
+    @inlinable
+    func output(_ connection: ClientConnection) -> UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(rebasing: connection.small[smallInputBytes...])
     }
 
-    private func readAndProcess(_ connection: ClientConnection) {
+    @inlinable
+    func readAndProcess(_ connection: ClientConnection) {
         var buffer = input(connection)
         if connection.waitingTicket != nil, connection.count == buffer.count {
             // Nothing more can be read until the waiting answer goes out.
@@ -310,7 +328,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Parses and answers every complete request in the buffer, then sends all answers in one write.
-    private func process(_ connection: ClientConnection) {
+    @inlinable
+    func process(_ connection: ClientConnection) {
         while connection.isOpen {
             let stopped = answerBufferedRequests(connection)
             compact(connection)
@@ -320,9 +339,11 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private enum StopReason { case needMoreData, pipelineCap, closing, awaiting }
+    @usableFromInline
+    enum StopReason { case needMoreData, pipelineCap, closing, awaiting }
 
-    private func answerBufferedRequests(_ connection: ClientConnection) -> StopReason {
+    @inlinable
+    func answerBufferedRequests(_ connection: ClientConnection) -> StopReason {
         let reserve = HTTPResponseWriter.maxHeadBytes + 2048
         while true {
             if connection.closeAfterFlush { return .closing }
@@ -398,7 +419,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Writes a final response into the connection's output.
-    private func respond(_ connection: ClientConnection, _ response: HTTPResponse, forceClose: Bool) {
+    @inlinable
+    func respond(_ connection: ClientConnection, _ response: HTTPResponse, forceClose: Bool) {
         let isHTTP10 = connection.parser.head.version == .http10
         let isHEAD = connection.parser.head.method == .head
         let keepAlive = !forceClose && !response.closesConnection && connection.parser.head.isKeepAlive && !drain.isDraining
@@ -422,7 +444,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private func sendContinue(_ connection: ClientConnection) {
+    @inlinable
+    func sendContinue(_ connection: ClientConnection) {
         var writer = HTTPResponseWriter(buffer: output(connection), count: connection.outputCount)
         writer.append(HTTPResponse.continueInterim)
         connection.outputCount = writer.count
@@ -430,7 +453,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Drops bytes of finished requests from the front of the input.
-    private func compact(_ connection: ClientConnection) {
+    @inlinable
+    func compact(_ connection: ClientConnection) {
         let consumed = connection.parser.consumedBytes
         guard consumed > 0 else { return }
         let buffer = input(connection)
@@ -452,7 +476,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Frees space in a full input buffer. False when the connection was answered and closed.
-    private func makeRoom(_ connection: ClientConnection) -> Bool {
+    @inlinable
+    func makeRoom(_ connection: ClientConnection) -> Bool {
         compact(connection)
         if connection.count < input(connection).count { return true }
         if connection.large == nil { return ensureLarge(connection) }
@@ -463,7 +488,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Moves the input into a large buffer. False (after answering 503) when none is free.
-    private func ensureLarge(_ connection: ClientConnection) -> Bool {
+    @inlinable
+    func ensureLarge(_ connection: ClientConnection) -> Bool {
         if connection.large != nil { return true }
         guard let large = largePool.take() else {
             respond(connection, HTTPResponse(status: 503, body: .constant("too many large requests at once; retry shortly\n"), retryAfterSeconds: 1, closesConnection: true), forceClose: true)
@@ -479,7 +505,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Sends pending output; on a full socket waits for EPOLLOUT with reading paused.
-    private func flush(_ connection: ClientConnection) {
+    @inlinable
+    func flush(_ connection: ClientConnection) {
         connection.answeredSinceFlush = 0
         let out = output(connection)
         var sent = 0
@@ -530,7 +557,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     // MARK: answers that wait for storage
 
     /// Releases every waiting answer whose record is now durable (or has failed).
-    private func resolveWaiting() {
+    @inlinable
+    func resolveWaiting() {
         var position = 0
         while position < waiting.count {
             let connection = connections[Int(waiting[position])]
@@ -562,25 +590,29 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private func pauseReading(_ connection: ClientConnection) {
+    @inlinable
+    func pauseReading(_ connection: ClientConnection) {
         guard !connection.isReadPaused, !connection.isWriteBlocked else { return }
         connection.isReadPaused = true
         epoll.modify(connection.descriptor, for: [], token: token(connection))
     }
 
-    private func resumeReading(_ connection: ClientConnection) {
+    @inlinable
+    func resumeReading(_ connection: ClientConnection) {
         connection.isReadPaused = false
         guard !connection.isWriteBlocked else { return }
         epoll.modify(connection.descriptor, for: [.readable, .peerHalfClosed], token: token(connection))
     }
 
-    private func token(_ connection: ClientConnection) -> UInt64 {
+    @inlinable
+    func token(_ connection: ClientConnection) -> UInt64 {
         UInt64(connection.generation) << 32 | UInt64(connection.slot)
     }
 
     // MARK: deadlines and shutdown
 
-    private func sweep() {
+    @inlinable
+    func sweep() {
         resumeListeningIfPossible()
         for connection in connections where connection.isOpen {
             switch connection.phase {
@@ -603,7 +635,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
         }
     }
 
-    private func timeOut(_ connection: ClientConnection, _ message: StaticString) {
+    @inlinable
+    func timeOut(_ connection: ClientConnection, _ message: StaticString) {
         guard !connection.isWriteBlocked else {
             closeConnection(connection)
             return
@@ -613,7 +646,8 @@ final class Worker<Handler: RequestHandler>: @unchecked Sendable {
     }
 
     /// Stops accepting; idle connections close now, busy ones after their answer.
-    private func beginDrain() {
+    @inlinable
+    func beginDrain() {
         drainDeadline = nowMilliseconds + settings.shutdownGraceMilliseconds
         if isListening {
             epoll.remove(listener)

@@ -6,12 +6,12 @@ public final class WorkerMetrics: Sendable {
     /// The statuses counted one by one; anything else counts as "other".
     public static let statuses = [200, 400, 401, 404, 405, 408, 413, 415, 417, 431, 500, 501, 503, 505]
 
-    private static let statusBase = 0
-    private static let bytesIndex = statuses.count + 1
-    private static let largeBuffersIndex = bytesIndex + 1
+    @usableFromInline static let statusBase = 0
+    @usableFromInline static let bytesIndex = statuses.count + 1
+    @usableFromInline static let largeBuffersIndex = bytesIndex + 1
     private static let latencyBase = largeBuffersIndex + 1
 
-    private let block: CounterBlock
+    @usableFromInline let block: CounterBlock
     /// Time from a request's first byte to its answer being queued, in microseconds.
     public let latency: FixedHistogram
 
@@ -20,7 +20,7 @@ public final class WorkerMetrics: Sendable {
         latency = FixedHistogram(bounds: FixedHistogram.microsecondBounds, block: block, offset: Self.latencyBase)
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     func countResponse(status: Int) {
         var index = Self.statuses.count
         switch status {
@@ -32,8 +32,10 @@ public final class WorkerMetrics: Sendable {
         block.add(Self.statusBase + index)
     }
 
+    @inlinable
     func countBytesReceived(_ bytes: Int) { block.add(Self.bytesIndex, Int64(bytes)) }
     /// A connection took a large input buffer (`taken`) or gave one back.
+    @inlinable
     func countLargeBuffer(taken: Bool) { block.add(Self.largeBuffersIndex, taken ? 1 : -1) }
 
     /// Responses sent with `statuses[position]`, or with any other status at `statuses.count`.

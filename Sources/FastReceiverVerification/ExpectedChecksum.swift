@@ -1,4 +1,4 @@
-internal import FastReceiverCrypto
+public import FastReceiverCrypto
 
 /// The digest a verified token's checksum claim names for the body (DESIGN §2 rule 5).
 ///
@@ -9,7 +9,7 @@ public struct ExpectedChecksum: Sendable, Equatable, CustomStringConvertible {
     /// The claim it came from: `checksum_sha256` (SHA-256) when present, else `checksum` (SHA-1).
     public let claim: SignatureRejection.ChecksumClaim
     /// The digest the claim names: 32 bytes for SHA-256, 20 for SHA-1.
-    let digest: Digest
+    @usableFromInline let digest: Digest
 
     /// - Parameters:
     ///   - claim: which claim `hex` comes from.

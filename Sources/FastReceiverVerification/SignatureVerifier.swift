@@ -1,7 +1,7 @@
-internal import Glibc
-internal import FastReceiverCrypto
+public import FastReceiverCrypto
 internal import FastReceiverJSON
 public import FastReceiverSystem
+internal import Glibc
 
 /// Decides whether a request was signed by DT Cloud: every rule of DESIGN §2, on the raw bytes.
 ///
@@ -20,8 +20,8 @@ public final class SignatureVerifier {
     public let clockSkew: Int64
     private let clock: @Sendable () -> Int64
     private let macs: [HMACSHA256Context]
-    private let sha256: DigestContext
-    private let sha1: DigestContext
+    @usableFromInline let sha256: DigestContext
+    @usableFromInline let sha1: DigestContext
     /// Decoded header and claims, one after the other (together at most 3/4 of the token).
     private let scratch: UnsafeMutableRawBufferPointer
     private let members: UnsafeMutableBufferPointer<JSONMember>
@@ -78,6 +78,7 @@ public final class SignatureVerifier {
     ///   - signature: the request's `X-Dt-Signature` header(s).
     ///   - now: the current Unix time in seconds.
     /// - Returns: the checksum the body must match, or why the request is refused.
+    @inlinable
     public func authenticate(_ signature: SignatureHeader, now: Int64) -> Authentication {
         let token: UnsafeRawBufferPointer
         switch signature {
@@ -96,6 +97,7 @@ public final class SignatureVerifier {
     /// - Parameters:
     ///   - body: the body exactly as received (after transfer and content decoding).
     ///   - checksum: what `authenticate` returned for the request's token.
+    @inlinable
     public func verify(_ body: UnsafeRawBufferPointer, against checksum: ExpectedChecksum) -> VerificationOutcome {
         let context = checksum.claim == .sha256 ? sha256 : sha1
         do {
@@ -106,6 +108,7 @@ public final class SignatureVerifier {
     }
 
     /// What `checkToken` found.
+    @usableFromInline
     enum TokenCheck {
         /// Signed with a configured secret: the decoded claims, valid until the next call.
         case signed(claims: UnsafeRawBufferPointer)
@@ -115,6 +118,7 @@ public final class SignatureVerifier {
 
     /// Rules 1–3 and 6 on a compact JWS: three strict base64url segments, `alg` exactly HS256,
     /// and an HMAC-SHA256 under one of the secrets.
+    @usableFromInline
     func checkToken(_ token: UnsafeRawBufferPointer) -> TokenCheck {
         guard token.count <= Self.maxTokenBytes else { return .rejected(.signatureTooLong(limit: Self.maxTokenBytes)) }
         let dot = UInt8(ascii: ".")
@@ -190,21 +194,19 @@ public final class SignatureVerifier {
             // failure decides only when no secret matched.
             var failure: CryptoError?
             for mac in macs {
-                let expected: Digest
                 do throws(CryptoError) {
-                    expected = try mac.authenticationCode(for: signingInput)
+                    if try mac.isValidAuthenticationCode(signature, for: signingInput) { return nil }
                 } catch {
                     failure = error
-                    continue
                 }
-                if expected.withUnsafeBytes({ ConstantTime.equals($0, signature) }) { return nil }
             }
             return failure.map { .failed($0) } ?? .rejected(.signatureMismatch)
         }
     }
 
     /// Rule 4 and the form of rule 5's claim, on authenticated claims.
-    private func checkClaims(_ claims: UnsafeRawBufferPointer, now: Int64) -> Authentication {
+    @usableFromInline
+    func checkClaims(_ claims: UnsafeRawBufferPointer, now: Int64) -> Authentication {
         let reader = JSONReader(claims)
         var exp: JSONMember?
         var iat: JSONMember?

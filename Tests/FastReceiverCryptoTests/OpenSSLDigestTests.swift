@@ -1,8 +1,9 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-@testable import FastReceiverVerification
+
 @testable import FastReceiverCrypto
-import FastReceiverTestSupport
+@testable import FastReceiverVerification
 
 /// RFC 4231 §4: HMAC-SHA256 test cases 1–7 (case 5's output truncated to 128 bits).
 private let rfc4231: [(key: [UInt8], data: [UInt8], mac: String)] = [

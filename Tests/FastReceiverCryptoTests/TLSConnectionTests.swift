@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverCrypto
 
 /// `TLSConnection` on real sockets, against Python's `ssl` module and `openssl s_client`.

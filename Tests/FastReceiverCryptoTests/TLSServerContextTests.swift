@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverCrypto
-import FastReceiverTestSupport
 
 /// Loading a certificate chain and key: what loads, what is read from it, and the typed error
 /// for each way the files can be wrong.

@@ -1,6 +1,6 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
 
 /// A TLS client in Python's `ssl` module (OpenSSL underneath, as for most clients DT could
 /// use), run as a child process. It makes the connections a test describes, one after another,

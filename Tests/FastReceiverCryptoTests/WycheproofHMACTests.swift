@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverCrypto
-import FastReceiverTestSupport
 
 /// Every case of Wycheproof's HMAC-SHA1 and HMAC-SHA256 files. Where a group's `tagSize` is
 /// shorter than the digest, the expected tag is the MAC truncated to `tagSize / 8` bytes.

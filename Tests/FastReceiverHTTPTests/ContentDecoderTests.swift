@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverHTTP
-import FastReceiverTestSupport
 
 @Suite struct ContentDecoderTests {
     @Test("gzip and deflate bodies inflate; a body that inflates past the cap is refused")
@@ -15,6 +16,19 @@ import FastReceiverTestSupport
         #expect([1, 2, 3].withUnsafeBytes { decoder.decode($0, coding: .gzip).map { _ in 0 } } == .failure(.malformed))
         #expect(Array("GZIP".utf8).withUnsafeBytes { ContentDecoder.coding(of: $0) } == .gzip)
         #expect(Array("br".utf8).withUnsafeBytes { ContentDecoder.coding(of: $0) } == nil)
+    }
+
+    @Test("Codings are named in any case, and only letters differ by case: x\\rgzip is not x-gzip")
+    func codingNames() {
+        func coding(_ text: String) -> ContentDecoder.Coding? {
+            Array(text.utf8).withUnsafeBytes { ContentDecoder.coding(of: $0) }
+        }
+        #expect(coding("X-GZip") == .gzip)
+        #expect(coding("Deflate") == .deflate)
+        #expect(coding("IDENTITY") == .identity)
+        #expect(coding("") == .identity)
+        // CR is '-' with the 0x20 bit cleared: the same byte once both are OR'ed with 0x20.
+        #expect(coding("x\rgzip") == nil)
     }
 
     @Test("A gzip body of several members (RFC 1952 §2.2) inflates to all of them, under one cap")

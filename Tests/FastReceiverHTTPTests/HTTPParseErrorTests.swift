@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastReceiverHTTP
 
 @Suite struct HTTPParseErrorTests {
@@ -10,7 +11,7 @@ import Testing
         .missingHost, .duplicateHost, .invalidHost, .invalidContentLength, .duplicateContentLength,
         .unsupportedTransferEncoding, .duplicateTransferEncoding, .transferEncodingInHTTP10,
         .contentLengthWithTransferEncoding, .duplicateContentEncoding, .unsupportedExpectation,
-        .bodyTooLarge(limit: 1048576), .invalidChunkSize, .invalidChunkExtension,
+        .bodyTooLarge(limit: 1_048_576), .invalidChunkSize, .invalidChunkExtension,
         .chunkDataNotTerminated, .chunkFramingTooLarge(limit: 16384), .trailerSectionTooLarge(limit: 10),
     ]
 
@@ -37,6 +38,6 @@ import Testing
 
     @Test func carriesTheLimitInItsDescription() {
         #expect(HTTPParseError.headerSectionTooLarge(limit: 16384).description.contains("16384"))
-        #expect(HTTPParseError.bodyTooLarge(limit: 1048576).description.contains("1048576"))
+        #expect(HTTPParseError.bodyTooLarge(limit: 1_048_576).description.contains("1048576"))
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastReceiverHTTP
 
 /// Each limit is tested at exactly its value (accepted) and one past it (refused), fed whole and

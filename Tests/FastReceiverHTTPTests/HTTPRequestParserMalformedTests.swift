@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastReceiverHTTP
 
 /// A request the parser must refuse, and the rule it breaks.

@@ -1,6 +1,6 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
 
 /// Replays every input the fuzzer ever failed on, and its seeds, through the fuzzer's own checks,
 /// so that `swift test` catches a regression without a fuzzing build.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastReceiverHTTP
 
 /// Parses `text` as the bytes of one connection, delivered in pieces ending at `cuts`.

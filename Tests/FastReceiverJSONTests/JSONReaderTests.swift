@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FastReceiverJSON
 
 @Suite struct JSONReaderTests {

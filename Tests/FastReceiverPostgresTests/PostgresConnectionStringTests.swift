@@ -1,5 +1,6 @@
-@testable import FastReceiverPostgres
 import Testing
+
+@testable import FastReceiverPostgres
 
 @Suite("PostgresConnectionString")
 struct PostgresConnectionStringTests {

@@ -1,8 +1,9 @@
-@testable import FastReceiverPostgres
 import Foundation
 import Glibc
 import PostgresTestSupport
 import Testing
+
+@testable import FastReceiverPostgres
 
 /// Connecting, failing to connect, and running statements, against a PostgreSQL of the test's own.
 @Suite("PostgresConnection", .enabled(if: TestPostgres.shouldRun, "needs PostgreSQL's server binaries (apt-get install postgresql-15)"))

@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
+
 @testable import FastReceiverStorage
 @testable import FastReceiverSystem
-import FastReceiverTestSupport
 
 @Suite struct JournalCatalogTests {
     static func object(_ line: String) throws -> [String: Any] {

@@ -1,10 +1,11 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Synchronization
 import Testing
+
 @testable import FastReceiverStorage
 @testable import FastReceiverSystem
-import FastReceiverTestSupport
 
 @Suite(.serialized) struct JournalRecoveryTests {
     static func open(_ data: String) throws -> Journal {

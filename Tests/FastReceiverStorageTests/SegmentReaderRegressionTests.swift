@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverStorage
-import FastReceiverTestSupport
 
 /// Replays the segment reader fuzzer's seeds and every input that once broke the reader through
 /// the fuzzer's own checks, so that `swift test` catches a regression without a fuzzing build.

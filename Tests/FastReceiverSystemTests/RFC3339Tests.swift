@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FastReceiverSystem
 
 @Suite struct RFC3339Tests {

@@ -1,5 +1,5 @@
-internal import Foundation
 internal import FastReceiverVerification
+internal import Foundation
 
 
 /// Decodes strict base64url for test data.

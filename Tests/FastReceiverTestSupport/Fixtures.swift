@@ -1,6 +1,6 @@
+internal import FastReceiverJSON
 public import Foundation
 public import Testing
-internal import FastReceiverJSON
 
 /// Test fixtures shipped in `Tests/Fixtures` (see its README for sources), and the package's
 /// own folders that tests replay (fuzzer seeds and regressions).

@@ -1,6 +1,6 @@
+internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
-internal import FastReceiverSystem
 
 
 /// A raw TCP client for malformed requests: sends bytes as given, reads whatever comes back.

@@ -1,11 +1,11 @@
+public import FastReceiver
+public import FastReceiverStorage
+public import FastReceiverTools
+public import FastReceiverTransport
+internal import FastReceiverVerification
 internal import Foundation
 internal import Glibc
 internal import Testing
-public import FastReceiverTools
-internal import FastReceiverVerification
-public import FastReceiverStorage
-public import FastReceiverTransport
-public import FastReceiver
 
 
 /// A real server on 127.0.0.1 and a free port, in this process, for one test.

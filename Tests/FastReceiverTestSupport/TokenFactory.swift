@@ -1,6 +1,6 @@
-internal import Foundation
-public import FastReceiverVerification
 internal import FastReceiverCrypto
+public import FastReceiverVerification
+internal import Foundation
 
 
 /// Builds DT-style tokens for attack tests: the same HS256 construction DT Cloud uses, with

@@ -1,7 +1,7 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
 
 /// The tests' own child-process helper: what it promises is what keeps a test run from leaving
 /// processes behind.

@@ -1,10 +1,11 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Synchronization
 import Testing
-@testable import FastReceiverTools
-import FastReceiverTestSupport
+
 @testable import FastReceiverStorage
+@testable import FastReceiverTools
 @testable import FastReceiverVerification
 
 @Suite(.serialized) struct CrashTests {

@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverStorage
-import FastReceiverTestSupport
 
 /// Dedupe through a real server: signed events whose ids are one JSON value are stored once,
 /// and bodies that are not JSON are always stored.

@@ -1,6 +1,7 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
 

@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverStorage
 @testable import FastReceiverSystem
 

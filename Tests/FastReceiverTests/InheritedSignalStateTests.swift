@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
-@testable import FastReceiverTools
+
 @testable import FastReceiverStorage
+@testable import FastReceiverTools
 @testable import FastReceiverVerification
 
 /// `fast-receiver` started by a parent that blocks SIGTERM and SIGINT, as a supervisor, a shell

@@ -1,8 +1,9 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-@testable import FastReceiverStorage
-import FastReceiverTestSupport
+
 @testable import FastReceiver
+@testable import FastReceiverStorage
 
 /// Every body the server accepts can be stored: the journal's batches and segments grow with the
 /// body limit, so a verified event is never refused for its size alone.

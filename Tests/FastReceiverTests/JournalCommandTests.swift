@@ -1,7 +1,8 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverStorage
 
 /// `fast-receiver journal cat|stats` as a user runs them, on crafted data directories.

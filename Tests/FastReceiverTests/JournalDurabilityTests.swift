@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-@testable import FastReceiverTools
+
 @testable import FastReceiverStorage
-import FastReceiverTestSupport
+@testable import FastReceiverTools
 @testable import FastReceiverVerification
 
 @Suite(.serialized) struct JournalDurabilityTests {

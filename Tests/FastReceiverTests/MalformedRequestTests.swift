@@ -1,6 +1,6 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
 
 /// Malformed and smuggling requests against a live server (RFC 9112 and the llhttp,
 /// nginx-tests and HTTP Garden case families). Each must get its status and a closed

@@ -1,8 +1,9 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
-import FastReceiverTestSupport
 
 @Suite(.serialized) struct MetricsTests {
     /// The value of one sample line, e.g. `fast_receiver_events_total{outcome="accepted"}`.

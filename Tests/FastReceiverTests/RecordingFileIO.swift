@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import FastReceiverStorage
 
 /// A file-I/O seam for tests: performs real I/O, records the order of operations, and can hold

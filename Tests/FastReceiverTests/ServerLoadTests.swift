@@ -1,7 +1,7 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
 
 @Suite(.serialized) struct ServerLoadTests {
     @Test("A client trickling its headers is cut at the header deadline; others are served meanwhile")

@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-@testable import FastReceiverTools
-import FastReceiverTestSupport
-@testable import FastReceiverVerification
+
 @testable import FastReceiverHTTP
+@testable import FastReceiverTools
+@testable import FastReceiverVerification
 
 @Suite(.serialized) struct ServerRoutingTests {
     @Test("A signed event is answered 200 and handed on verbatim with its eventId")

@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
-@testable import FastReceiverTools
+
 @testable import FastReceiverStorage
+@testable import FastReceiverTools
 @testable import FastReceiverVerification
 
 @Suite(.serialized) struct ShutdownTests {

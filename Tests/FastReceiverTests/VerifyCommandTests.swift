@@ -1,6 +1,6 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
 
 /// `fast-receiver verify`, run as a user runs it, on DT's own signed sample requests.
 @Suite(.serialized) struct VerifyCommandTests {

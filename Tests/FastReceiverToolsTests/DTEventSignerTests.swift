@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import FastReceiverTools
+
 @testable import FastReceiverSystem
+@testable import FastReceiverTools
 @testable import FastReceiverVerification
 
 @Suite struct DTEventSignerTests {

@@ -1,10 +1,11 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
-import FastReceiverTestSupport
+
+@testable import FastReceiverSystem
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
-@testable import FastReceiverSystem
 
 /// Every latency as recorded, so a report's percentiles can be checked against the values.
 struct RecordedLatencies: LatencyRecorder {

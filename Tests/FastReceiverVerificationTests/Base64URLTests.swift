@@ -1,6 +1,7 @@
-import Testing
-@testable import FastReceiverVerification
 import FastReceiverTestSupport
+import Testing
+
+@testable import FastReceiverVerification
 
 @Suite struct Base64URLTests {
     /// RFC 4648 §10, in the URL alphabet without padding.

@@ -1,6 +1,7 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverVerification
 
 @Suite struct DTSampleRequestTests {

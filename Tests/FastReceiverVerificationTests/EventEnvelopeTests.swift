@@ -1,9 +1,10 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
+
 @testable import FastReceiverStorage
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
-import FastReceiverTestSupport
 
 /// The event identity (`EventEnvelope.eventID(of:decodingInto:)`): a function of the body's JSON
 /// value, whatever its spelling. Every case also goes through the fuzzer's differential check.

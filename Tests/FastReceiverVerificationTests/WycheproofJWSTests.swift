@@ -1,6 +1,7 @@
+import FastReceiverTestSupport
 import Foundation
 import Testing
-import FastReceiverTestSupport
+
 @testable import FastReceiverVerification
 
 /// The HS256 cases of Wycheproof's JSON Web Signature file, through the verifier's token check

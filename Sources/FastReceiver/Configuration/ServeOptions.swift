@@ -1,7 +1,7 @@
-public import Foundation
 internal import FastReceiverStorage
-internal import FastReceiverVerification
 internal import FastReceiverSystem
+internal import FastReceiverVerification
+public import Foundation
 
 /// `serve`'s settings as given on the command line: every field optional. `resolve` fills the
 /// gaps from the environment (flags win), then from the defaults, and checks every range.

@@ -1,4 +1,4 @@
-public import FastReceiverCrypto
+internal import FastReceiverCrypto
 public import FastReceiverHTTP
 public import FastReceiverStorage
 public import FastReceiverTransport

@@ -1,8 +1,8 @@
+internal import FastReceiverMetrics
 public import FastReceiverStorage
 internal import FastReceiverSystem
 public import FastReceiverTransport
 public import FastReceiverVerification
-internal import FastReceiverMetrics
 public import Logging
 
 /// A receiver ready to start: the journal (recovered), the metrics, the secrets and the server

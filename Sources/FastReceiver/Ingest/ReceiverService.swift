@@ -1,7 +1,6 @@
-public import Logging
-internal import Foundation
-
 internal import FastReceiverSystem
+internal import Foundation
+public import Logging
 
 /// Runs the whole service in the calling thread: checks the data directory, starts one worker
 /// per thread, and waits for SIGTERM/SIGINT to drain.

@@ -1,8 +1,7 @@
-internal import Foundation
+internal import FastReceiverJSON
+internal import FastReceiverSystem
 internal import Glibc
 public import Logging
-internal import FastReceiverSystem
-internal import FastReceiverJSON
 
 /// How log lines are written to standard error.
 public enum LogFormat: String, Sendable, CaseIterable {

@@ -1,4 +1,4 @@
-public import FastReceiverMetrics
+internal import FastReceiverMetrics
 internal import FastReceiverVerification
 
 /// What one worker's ingest pipeline counts: events stored and deduplicated, refusals by reason,
