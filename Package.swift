@@ -8,8 +8,8 @@ import PackageDescription
 /// depends on, so the compiler keeps the layers apart (docs/architecture.md draws them). Each C
 /// library has exactly one Swift module over it. The core depends on nothing but OpenSSL, zlib
 /// and swift-log, so that the request path stays ours to measure. The PostgreSQL client that
-/// forwarding uses is a module of its own over libpq, which depends on nothing else of ours. Benchmarks pull in
-/// package-benchmark and swift-crypto; they are only part of the graph when
+/// forwarding uses is a module of its own over libpq, which depends on nothing else of ours.
+/// Benchmarks pull in package-benchmark and swift-crypto; they are only part of the graph when
 /// `FAST_RECEIVER_BENCHMARKS=1`, so normal builds and CI never resolve or compile them.
 let benchmarksEnabled = ProcessInfo.processInfo.environment["FAST_RECEIVER_BENCHMARKS"] == "1"
 
@@ -161,6 +161,7 @@ if ProcessInfo.processInfo.environment["FAST_RECEIVER_FUZZ"] == "1" {
             name: "HTTPParserFuzzer",
             dependencies: ["FastReceiverHTTP"],
             path: "Fuzz/HTTPParserFuzzer",
+            exclude: ["seeds"],
             swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
         ),
     ]

@@ -1,4 +1,4 @@
-public import FastReceiverSystem
+internal import FastReceiverSystem
 internal import Glibc
 
 /// Equally sized buffers carved from one anonymous mapping reserved at start.

@@ -18,14 +18,19 @@ enum PeerAddress {
                 return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
                     var ip = address.pointee.sin_addr
                     inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
-                    return "\(String(cString: text)):\(UInt16(bigEndian: address.pointee.sin_port))"
+                    return "\(Self.string(text)):\(UInt16(bigEndian: address.pointee.sin_port))"
                 }
             }
             return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
                 var ip = address.pointee.sin6_addr
                 inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
-                return "[\(String(cString: text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
+                return "[\(Self.string(text))]:\(UInt16(bigEndian: address.pointee.sin6_port))"
             }
         }
+    }
+
+    /// The text `inet_ntop` wrote, up to its terminating zero.
+    private static func string(_ text: [CChar]) -> String {
+        String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

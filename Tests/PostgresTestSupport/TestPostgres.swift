@@ -167,7 +167,7 @@ public final class TestPostgres {
         let password: String
     }
 
-    private static let template = Result<Template, Error> {
+    private static let template = Result<Template, any Error> {
         guard let binaries, isAvailable else { throw Failure(unavailableReason ?? "PostgreSQL is unavailable") }
         removeAbandoned()
         let directory = fastRoot + "fast-receiver-pg-\(UUID().uuidString)"

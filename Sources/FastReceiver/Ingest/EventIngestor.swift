@@ -14,7 +14,7 @@ public import Logging
 /// record is durable; a redelivered event (same `eventId`) is answered 200 without being stored
 /// again, once its first copy is. An OpenSSL failure is answered 500: the fault is ours.
 public final class EventIngestor: RequestHandler {
-    /// An answer that waits, waits for its journal record to be durable.
+    /// What a deferred answer waits on: its journal record becoming durable.
     public typealias Ticket = DurabilityTicket
 
     /// What the head decided for a request that is read on: a few bytes, kept by the connection.
