@@ -3,10 +3,11 @@ public import Synchronization
 /// A fixed block of 64-bit counters written by exactly one thread and read by any.
 ///
 /// Each worker (and each journal sync thread) owns its blocks, so counting on the request path
-/// takes no lock and no atomic read-modify-write: a relaxed load and a relaxed store, which are
-/// plain moves. A scrape sums the blocks of all threads.
+/// takes no lock and no atomic read-modify-write: a relaxed load and a relaxed store, which
+/// compile to one `add` to memory without a `lock` prefix, as the same C11 atomics do. A scrape
+/// sums the blocks of all threads.
 public final class CounterBlock: @unchecked Sendable {
-    // @unchecked Sendable: the counters are atomics that only the owning thread writes.
+    // @unchecked Sendable: the pointer is never reassigned, and its counters are atomics that only the owning thread writes.
     public let count: Int
     @usableFromInline let counters: UnsafeMutablePointer<Atomic<Int64>>
 

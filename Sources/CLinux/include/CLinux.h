@@ -54,15 +54,4 @@ int fr_become_background_thread(void);
 /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit, or -1.
 long fr_raise_nofile_limit(void);
 
-/// Adds to a counter that only the calling thread writes; other threads may read it at any
-/// time with `fr_counter_load`. Relaxed atomics: plain loads and stores, no lock prefix.
-static inline void fr_counter_add(int64_t *counter, int64_t delta) {
-    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
-}
-
-/// Reads a counter written by another thread.
-static inline int64_t fr_counter_load(const int64_t *counter) {
-    return __atomic_load_n(counter, __ATOMIC_RELAXED);
-}
-
 #endif
