@@ -6,8 +6,9 @@ import FastReceiverStorage
 /// Reads arbitrary bytes as a journal segment and checks what every reader of segments relies on:
 /// the linear scan finds exactly what the record-by-record reference finds, a live scan that
 /// stops early and resumes later ends up where a whole scan does, and every record prints as one
-/// line of valid JSON that holds its id faithfully. A broken check traps, so libFuzzer keeps the
-/// input.
+/// line of valid JSON that holds its id faithfully. Each input is also read followed by zeros, as
+/// in a preallocated segment: there the scan ends cleanly exactly when nothing but zeros follows
+/// its last record. A broken check traps, so libFuzzer keeps the input.
 enum SegmentReaderHarness {
     /// Small, so that arbitrary length fields are plausible often enough to reach deep states.
     static let maxPayload = 1 << 16
@@ -20,18 +21,35 @@ enum SegmentReaderHarness {
         var description: String { "\(items) end=\(end)" }
     }
 
-    /// Runs every check on `input`, read as records after a segment header.
+    /// Runs every check on `input`, read as records after a segment header, then followed by zeros.
     static func check(_ input: UnsafeRawBufferPointer) {
         let segment = Array(headerBytes) + Array(input)
+        let split = headerBytes.count + (input.first.map(Int.init) ?? 0) * input.count / 256
         segment.withUnsafeBytes { bytes in
-            let whole = scan(bytes, from: headerBytes.count)
-            let expected = reference(bytes, from: headerBytes.count)
-            guard whole == expected else { fatalError("linear scan \(whole) differs from the reference \(expected)") }
-            checkResumedLiveScan(bytes, whole: whole, split: headerBytes.count + (input.first.map(Int.init) ?? 0) * input.count / 256)
+            let whole = checkScan(bytes, split: split)
             for case .record(let payload) in whole.items {
                 checkLine(JournalRecord.decode(payload: UnsafeRawBufferPointer(rebasing: bytes[payload])))
             }
         }
+        let zeros = [UInt8](repeating: 0, count: 1 + (input.last.map(Int.init) ?? 0))
+        (segment + zeros).withUnsafeBytes { _ = checkScan($0, split: split) }
+    }
+
+    /// The scan agrees with the reference, ends cleanly (no torn tail) exactly when only zeros
+    /// follow its last record, and a live scan resumed later ends up where it does.
+    static func checkScan(_ bytes: UnsafeRawBufferPointer, split: Int) -> Outcome {
+        var scanner = SegmentScanner(bytes, from: headerBytes.count, maxPayload: maxPayload)
+        var whole = Outcome()
+        while let item = scanner.next() { whole.items.append(item) }
+        whole.end = scanner.offset
+        let expected = reference(bytes, from: headerBytes.count)
+        guard whole == expected else { fatalError("linear scan \(whole) differs from the reference \(expected)") }
+        let isZeroTail = bytes[whole.end...].allSatisfy { $0 == 0 }
+        guard scanner.tailBytes == (isZeroTail ? 0 : bytes.count - whole.end) else {
+            fatalError("a tail of \(scanner.tailBytes) bytes after \(whole.end) (zeros only: \(isZeroTail))")
+        }
+        checkResumedLiveScan(bytes, whole: whole, split: split)
+        return whole
     }
 
     /// The segment header every input is read after.

@@ -125,6 +125,7 @@ struct JournalCommand: ParsableCommand {
                 segments:             \(stats.segments) (\(stats.compressedSegments) compressed, \(stats.segmentsNotRead) not read)
                 records:              \(stats.records)
                 bytes on disk:        \(stats.bytesOnDisk)
+                plain segments:       \(stats.plainBytesValid) bytes up to their last record, of \(stats.plainBytesAllocated) allocated
                 torn tails pending:   \(stats.tornTails)
                 torn tails repaired:  \(stats.tornTailsRepaired)
                 corrupt regions:      \(stats.corruptRegions)

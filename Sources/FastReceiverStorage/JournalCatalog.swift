@@ -122,6 +122,14 @@ public struct JournalCatalog {
     }
 
     /// Reads the records of one segment from where `progress` stands.
+    ///
+    /// A live segment is read in windows from where reading stands, each twice the last while
+    /// records fill them, so that the zeros of a preallocated segment are not read over and over.
+    /// Zeros where its next record would start mean nothing more yet. A corrupt record followed
+    /// by a valid one in a live segment is read again before it is reported and skipped: the
+    /// server overwrites a preallocated segment in place, so a reader may meet a write in
+    /// progress whose later bytes it saw before earlier ones, and that write has finished by
+    /// the time the later record was seen.
     /// - Parameters:
     ///   - isLive: whether a running server may still append to it (see `liveSegments`):
     ///     reading stops before an incomplete record and resumes there on the next call.
@@ -134,62 +142,95 @@ public struct JournalCatalog {
         let plainPath = directory + "/" + name.baseName
         var isLive = isLive && !name.isCompressed
         if isLive, let size = Self.fileSize(plainPath), size < progress.awaitedSize { return }
-        var opened: Result<SegmentBytes, SegmentReader.Failure>
-        if name.isCompressed {
-            opened = SegmentReader.inflate(plainPath + ".gz", limit: segmentLimit)
-        } else {
-            opened = SegmentReader.read(plainPath, from: progress.offset, limit: segmentLimit)
-            if case .failure(.unreadable(_, ENOENT)) = opened {
-                // Compressed since the listing: the compressed file holds the same bytes.
-                isLive = false
+        var window = isLive ? Self.firstLiveWindow : Int.max
+        var corruptionReadAgain: Int?
+        while true {
+            var opened: Result<SegmentBytes, SegmentReader.Failure>
+            if name.isCompressed {
                 opened = SegmentReader.inflate(plainPath + ".gz", limit: segmentLimit)
-            }
-        }
-        let segment: SegmentBytes
-        switch opened {
-        case .success(let bytes):
-            segment = bytes
-        case .failure(.unreadable(_, ENOENT)):
-            // Removed since the listing (a segment that never received a record): nothing to read.
-            progress.isFinished = true
-            return
-        case .failure(let failure):
-            problem(.notRead(reason: "\(failure)"))
-            progress.isFinished = true
-            return
-        }
-        if let inflated = segment.inflatedBeforeDamage { problem(.damagedCompression(inflatedBytes: inflated)) }
-        segment.withBytes { raw in
-            // A plain file cut shorter than the offset reached (the server takes back a batch
-            // whose write failed) continues from its new end, where the next batch will go.
-            var start = min(max(progress.offset, SegmentHeader.bytes) - segment.offset, raw.count)
-            if segment.offset == 0 {
-                guard SegmentHeader.isValid(raw) else {
-                    if isLive && raw.count < SegmentHeader.bytes {
-                        progress.awaitedSize = SegmentHeader.bytes  // the header is being written
-                    } else {
-                        problem(.notASegment(bytes: raw.count))
-                        progress.isFinished = true
-                    }
-                    return
-                }
-                start = max(start, SegmentHeader.bytes)
-            }
-            var scanner = SegmentScanner(raw, from: start, isLive: isLive)
-            while let item = scanner.next() {
-                switch item {
-                case .record(let range): payload(UnsafeRawBufferPointer(rebasing: raw[range]))
-                case .skipped(let offset, let length): problem(.corrupt(offset: segment.offset + offset, length: length))
-                }
-            }
-            progress.offset = segment.offset + scanner.offset
-            if isLive {
-                progress.awaitedSize = segment.offset + (scanner.awaitedCount ?? raw.count + 1)
             } else {
-                if scanner.tailBytes > 0 { problem(.tornTail(offset: progress.offset, length: scanner.tailBytes)) }
+                opened = SegmentReader.read(plainPath, from: progress.offset, count: isLive ? window : .max, limit: segmentLimit)
+                if case .failure(.unreadable(_, ENOENT)) = opened {
+                    // Compressed since the listing: the compressed file holds the same records.
+                    isLive = false
+                    opened = SegmentReader.inflate(plainPath + ".gz", limit: segmentLimit)
+                }
+            }
+            let segment: SegmentBytes
+            switch opened {
+            case .success(let bytes):
+                segment = bytes
+            case .failure(.unreadable(_, ENOENT)):
+                // Removed since the listing (a segment that never received a record): nothing to read.
                 progress.isFinished = true
+                return
+            case .failure(let failure):
+                problem(.notRead(reason: "\(failure)"))
+                progress.isFinished = true
+                return
+            }
+            if let inflated = segment.inflatedBeforeDamage { problem(.damagedCompression(inflatedBytes: inflated)) }
+            let next = segment.withBytes { raw in
+                scan(raw, of: segment, isLive: isLive, progress: &progress, corruptionReadAgain: &corruptionReadAgain,
+                     problem: problem, payload: payload)
+            }
+            guard let next else { return }
+            window = next
+        }
+    }
+
+    /// The first window of a live segment, in bytes: what a reader that finds nothing new reads.
+    static let firstLiveWindow = 64 << 10
+
+    /// Scans bytes read from a segment, from where `progress` stands.
+    /// - Returns: the size of the next window to read, when reading goes on in this call.
+    private func scan(_ raw: UnsafeRawBufferPointer, of segment: SegmentBytes, isLive: Bool, progress: inout Progress,
+                      corruptionReadAgain: inout Int?, problem: (Problem) -> Void, payload: (UnsafeRawBufferPointer) -> Void) -> Int? {
+        // A plain file cut shorter than the offset reached (the server takes back a batch
+        // whose write failed) continues from its new end, where the next batch will go.
+        var start = min(max(progress.offset, SegmentHeader.bytes) - segment.offset, raw.count)
+        if segment.offset == 0 {
+            guard SegmentHeader.isValid(raw) else {
+                if isLive && raw.count < SegmentHeader.bytes {
+                    progress.awaitedSize = SegmentHeader.bytes  // the header is being written
+                } else {
+                    problem(.notASegment(bytes: raw.count))
+                    progress.isFinished = true
+                }
+                return nil
+            }
+            start = max(start, SegmentHeader.bytes)
+        }
+        var scanner = SegmentScanner(raw, from: start, isLive: isLive)
+        while let item = scanner.next() {
+            switch item {
+            case .record(let range):
+                payload(UnsafeRawBufferPointer(rebasing: raw[range]))
+            case .skipped(let offset, let length):
+                if isLive && corruptionReadAgain != segment.offset + offset {
+                    corruptionReadAgain = segment.offset + offset
+                    progress.offset = segment.offset + offset
+                    return raw.count - offset
+                }
+                problem(.corrupt(offset: segment.offset + offset, length: length))
             }
         }
+        progress.offset = segment.offset + scanner.offset
+        guard isLive else {
+            if scanner.tailBytes > 0 { problem(.tornTail(offset: progress.offset, length: scanner.tailBytes)) }
+            progress.isFinished = true
+            return nil
+        }
+        let end = segment.offset + raw.count
+        let awaited = scanner.awaitedCount.map { segment.offset + $0 }
+        if !segment.reachesEnd && !scanner.isAtUnwrittenSpace && (scanner.offset == raw.count || (awaited ?? 0) > end) {
+            // The window ended inside records: read on, further at once.
+            return max(2 * raw.count, (awaited ?? 0) - progress.offset)
+        }
+        // Read again at once next time, unless the file must grow first (it ended before a
+        // record's end, or everything in it was read).
+        progress.awaitedSize = scanner.isAtUnwrittenSpace || !segment.reachesEnd ? 0 : awaited ?? end + 1
+        return nil
     }
 
     /// Calls `body` with every record of a segment, read as sealed.
@@ -219,6 +260,10 @@ public struct JournalCatalog {
         public var compressedSegments = 0
         public var records = 0
         public var bytesOnDisk = 0
+        /// The file sizes of plain segments: a preallocated segment has its full size from the start.
+        public var plainBytesAllocated = 0
+        /// The bytes of plain segments up to their last record, headers included.
+        public var plainBytesValid = 0
         /// Segments not read: not regular files, unreadable, not segments, or too large.
         public var segmentsNotRead = 0
         /// Segments whose end is not a whole record (repaired at the next start).
@@ -235,7 +280,8 @@ public struct JournalCatalog {
         for name in segments() {
             stats.segments += 1
             if name.isCompressed { stats.compressedSegments += 1 }
-            stats.bytesOnDisk += Self.fileSize(directory + "/" + name.description) ?? 0
+            let size = Self.fileSize(directory + "/" + name.description) ?? 0
+            stats.bytesOnDisk += size
             var progress = Progress()
             read(name, isLive: false, progress: &progress, problem: { problem in
                 switch problem {
@@ -249,6 +295,10 @@ public struct JournalCatalog {
                 stats.records += 1
                 stats.oldestMilliseconds = min(stats.oldestMilliseconds ?? receivedAt, receivedAt)
                 stats.newestMilliseconds = max(stats.newestMilliseconds ?? receivedAt, receivedAt)
+            }
+            if !name.isCompressed {
+                stats.plainBytesAllocated += size
+                stats.plainBytesValid += progress.offset
             }
         }
         stats.tornTailsRepaired = Self.countLines(in: directory + "/repairs.log") { $0.contains("torn tail of ") && $0.contains(" truncated at offset ") }

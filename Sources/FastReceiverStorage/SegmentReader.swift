@@ -15,9 +15,14 @@ final class SegmentBytes {
     let inflatedBeforeDamage: Int?
     private let isMapped: Bool
 
-    fileprivate init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, isMapped: Bool = false, inflatedBeforeDamage: Int? = nil) {
+    /// Whether `bytes` run to the end of the file, as it was when read.
+    let reachesEnd: Bool
+
+    fileprivate init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, reachesEnd: Bool = true, isMapped: Bool = false,
+                     inflatedBeforeDamage: Int? = nil) {
         self.bytes = bytes
         self.offset = offset
+        self.reachesEnd = reachesEnd
         self.isMapped = isMapped
         self.inflatedBeforeDamage = inflatedBeforeDamage
     }
@@ -70,18 +75,19 @@ enum SegmentReader {
         }
     }
 
-    /// Reads a plain segment from `offset` to its end into memory (for tools that run beside a
-    /// server, which may truncate a live segment after a failed write).
-    static func read(_ path: String, from offset: Int, limit: Int) -> Result<SegmentBytes, Failure> {
+    /// Reads a plain segment from `offset` into memory, to its end or `count` bytes at most (for
+    /// tools that run beside a server, which may truncate a live segment after a failed write).
+    static func read(_ path: String, from offset: Int, count wanted: Int = .max, limit: Int) -> Result<SegmentBytes, Failure> {
         open(path, limit: limit).flatMap { descriptor, size in
             defer { close(descriptor) }
             let start = min(max(offset, 0), size)
-            guard size > start, let buffer = malloc(size - start) else {
-                return .success(SegmentBytes(UnsafeRawBufferPointer(start: nil, count: 0), offset: start))
+            let length = min(size - start, max(wanted, 0))
+            guard length > 0, let buffer = malloc(length) else {
+                return .success(SegmentBytes(UnsafeRawBufferPointer(start: nil, count: 0), offset: start, reachesEnd: start == size))
             }
             var count = 0
-            while count < size - start {
-                let read = pread(descriptor, buffer + count, size - start - count, off_t(start + count))
+            while count < length {
+                let read = pread(descriptor, buffer + count, length - count, off_t(start + count))
                 if read < 0 && errno == EINTR { continue }
                 if read < 0 {
                     let error = errno
@@ -91,7 +97,8 @@ enum SegmentReader {
                 if read == 0 { break }  // cut short since fstat: read what is there
                 count += read
             }
-            return .success(SegmentBytes(UnsafeRawBufferPointer(start: buffer, count: count), offset: start))
+            return .success(SegmentBytes(UnsafeRawBufferPointer(start: buffer, count: count), offset: start,
+                                         reachesEnd: start + count >= size || count < length))
         }
     }
 

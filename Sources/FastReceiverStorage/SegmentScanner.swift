@@ -7,9 +7,16 @@
 /// linear in the segment's size whatever it holds (`RecordFinder`), so any segment, crafted or
 /// torn, is read in one or two passes.
 ///
+/// A preallocated segment holds zeros after its last record: unwritten space. Where a record
+/// would start, zeros that run to the end of a sealed segment end the walk cleanly (they are not
+/// a torn tail); zeros followed by anything else are corrupt like any other bytes.
+///
 /// A live segment (one the server may still be appending to) is read the same way, except that
 /// an incomplete record is not corruption but possibly a write in progress: the walk stops
-/// before it, and reading again once more bytes have arrived continues from there.
+/// before it, and reading again once more bytes have arrived continues from there. In a live
+/// segment a zero where the next record's magic would be ends the walk whatever follows: the
+/// server has not written there yet, or is writing there now (a reader racing an in-place write
+/// may see later bytes of it before earlier ones).
 public struct SegmentScanner {
     /// What the walk met.
     public enum Item: Equatable, Sendable {
@@ -29,6 +36,9 @@ public struct SegmentScanner {
     /// reading again can get further, when the walk waits for a particular record to complete;
     /// nil when any new byte may help.
     public private(set) var awaitedCount: Int?
+    /// Once `next()` has returned nil: whether the walk stopped at unwritten space (zeros where
+    /// the next record would start; see the type's description).
+    public private(set) var isAtUnwrittenSpace = false
     private var finder: RecordFinder?
 
     /// - Parameters:
@@ -44,8 +54,9 @@ public struct SegmentScanner {
     }
 
     /// Bytes after the last record that are not a record: a torn tail, or in a live segment the
-    /// bytes not read yet. Meaningful once `next()` has returned nil.
-    public var tailBytes: Int { bytes.count - offset }
+    /// bytes not read yet; 0 when the walk stopped at unwritten space. Meaningful once `next()`
+    /// has returned nil.
+    public var tailBytes: Int { isAtUnwrittenSpace ? 0 : bytes.count - offset }
 
     /// The next record or skipped region; nil at the end of what can be read.
     public mutating func next() -> Item? {
@@ -54,6 +65,10 @@ public struct SegmentScanner {
         case .record(let payload, let next):
             offset = next
             return .record(payload: payload)
+        case _ where isLive ? Self.isZero(bytes, from: offset, count: 4) : Self.isZero(bytes, from: offset):
+            isAtUnwrittenSpace = true
+            awaitedCount = nil
+            return nil
         case .truncated where isLive:
             awaitedCount = offset + JournalRecord.headerBytes + Self.claimedLength(bytes, at: offset)
             return nil
@@ -74,6 +89,22 @@ public struct SegmentScanner {
                 return nil
             }
         }
+    }
+
+    /// Whether the `count` bytes from `offset` (all of them to the end by default, fewer if
+    /// there are not that many) are zero. Time linear in the bytes up to the first that is not.
+    static func isZero(_ bytes: UnsafeRawBufferPointer, from offset: Int, count: Int = .max) -> Bool {
+        let end = offset + min(count, bytes.count - offset)
+        var index = offset
+        while end - index >= 8 {
+            guard bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self) == 0 else { return false }
+            index += 8
+        }
+        while index < end {
+            guard bytes[index] == 0 else { return false }
+            index += 1
+        }
+        return true
     }
 
     /// The payload length an incomplete record claims, or 0 while its header is not all there

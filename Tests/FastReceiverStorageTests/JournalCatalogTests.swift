@@ -118,4 +118,74 @@ import Testing
         #expect(symlink(directory + "/fifo", directory + "/link") == 0)
         #expect(throws: SegmentReader.Failure.unreadable(call: "open", errno: ELOOP)) { try SegmentReader.map(directory + "/link", limit: 1 << 20).get() }
     }
+
+    /// Writes `bytes` at `offset` of a file, in place, as the server writes a preallocated segment.
+    static func write(_ bytes: [UInt8], at offset: Int, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data(bytes))
+    }
+
+    /// Reads a live segment from where `progress` stands: the ids found and the problems reported.
+    static func readLive(_ catalog: JournalCatalog, _ progress: inout JournalCatalog.Progress) throws -> (ids: [String], problems: [JournalCatalog.Problem]) {
+        let name = try #require(catalog.segments().first)
+        var ids: [String] = []
+        var problems: [JournalCatalog.Problem] = []
+        catalog.read(name, isLive: true, progress: &progress, problem: { problems.append($0) }) { payload in
+            ids.append(String(decoding: payload[JournalRecord.eventID(payload: payload)], as: UTF8.self))
+        }
+        return (ids, problems)
+    }
+
+    @Test("A live preallocated segment is followed as records are written into its zeros, which are never reported")
+    func livePreallocated() throws {
+        let (data, path) = try JournalTestData.dataDirectory(segment: [], then: [UInt8](repeating: 0, count: 1 << 20))
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let catalog = JournalCatalog(dataDirectory: data)
+        var progress = JournalCatalog.Progress()
+        #expect(try Self.readLive(catalog, &progress) == ([], []))
+        var offset = SegmentHeader.bytes
+        for batch in [["a"], ["b", "c"], ["d"]] {
+            let bytes = batch.flatMap { JournalTestData.record($0).encoded() }
+            try Self.write(bytes, at: offset, to: path)
+            offset += bytes.count
+            #expect(try Self.readLive(catalog, &progress) == (batch, []))
+            #expect(progress.offset == offset)
+        }
+        #expect(try Self.readLive(catalog, &progress) == ([], []))
+        let stats = catalog.stats()
+        #expect(stats.records == 4 && stats.tornTails == 0 && stats.corruptRegions == 0)
+        #expect(stats.plainBytesValid == offset && stats.plainBytesAllocated == SegmentHeader.bytes + (1 << 20))
+    }
+
+    @Test("A live segment whose records run past the first window is read to its last record in one call")
+    func liveBeyondFirstWindow() throws {
+        let records = (0..<10_000).map { JournalTestData.record("id-\($0)") }
+        let bytes = records.flatMap { $0.encoded() }
+        #expect(bytes.count > 4 * JournalCatalog.firstLiveWindow)
+        let (data, _) = try JournalTestData.dataDirectory(segment: records, then: [UInt8](repeating: 0, count: 1 << 20))
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let catalog = JournalCatalog(dataDirectory: data)
+        var progress = JournalCatalog.Progress()
+        let read = try Self.readLive(catalog, &progress)
+        #expect(read.ids == (0..<10_000).map { "id-\($0)" })
+        #expect(read.problems.isEmpty)
+        #expect(progress.offset == SegmentHeader.bytes + bytes.count)
+    }
+
+    @Test("A corrupt record followed by a valid one in a live segment is read again, then reported once and skipped")
+    func liveCorruption() throws {
+        var corrupt = JournalTestData.record("corrupt").encoded()
+        corrupt[25] ^= 0x40
+        let a = JournalTestData.record("a").encoded()
+        let (data, _) = try JournalTestData.dataDirectory(segment: [], then: a + corrupt + JournalTestData.record("b").encoded() + [UInt8](repeating: 0, count: 4096))
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let catalog = JournalCatalog(dataDirectory: data)
+        var progress = JournalCatalog.Progress()
+        let read = try Self.readLive(catalog, &progress)
+        #expect(read.ids == ["a", "b"])
+        #expect(read.problems == [.corrupt(offset: SegmentHeader.bytes + a.count, length: corrupt.count)])
+        #expect(try Self.readLive(catalog, &progress) == ([], []))
+    }
 }

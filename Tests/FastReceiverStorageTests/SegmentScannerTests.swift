@@ -174,4 +174,61 @@ import Testing
             }
         }
     }
+
+    /// The items and where a scan of `segment` ended, with the bytes it took for a torn tail.
+    static func walk(_ segment: [UInt8], isLive: Bool = false) -> (items: [SegmentScanner.Item], end: Int, tail: Int, isAtUnwrittenSpace: Bool) {
+        segment.withUnsafeBytes { raw in
+            var scanner = SegmentScanner(raw, from: SegmentHeader.bytes, isLive: isLive)
+            var items: [SegmentScanner.Item] = []
+            while let item = scanner.next() { items.append(item) }
+            return (items, scanner.offset, scanner.tailBytes, scanner.isAtUnwrittenSpace)
+        }
+    }
+
+    @Test("Zeros after the last record of a sealed segment are unwritten space, not a torn tail")
+    func zeroTail() {
+        let records = Self.record("a") + Self.record("b")
+        for zeros in [1, 3, 4, 11, 12, 4096] {
+            let segment = SegmentHeader.encode(createdAtMilliseconds: 1) + records + [UInt8](repeating: 0, count: zeros)
+            let walk = Self.walk(segment)
+            #expect(walk.items.count == 2, "\(zeros) zeros")
+            #expect(walk.end == SegmentHeader.bytes + records.count && walk.tail == 0 && walk.isAtUnwrittenSpace, "\(zeros) zeros")
+        }
+        // A preallocated segment never written to holds no record and nothing torn.
+        let unused = Self.walk(SegmentHeader.encode(createdAtMilliseconds: 1) + [UInt8](repeating: 0, count: 1 << 16))
+        #expect(unused.items.isEmpty && unused.end == SegmentHeader.bytes && unused.tail == 0)
+    }
+
+    @Test("A torn record followed by zeros is a torn tail, zeros included; zeros followed by a record are skipped as corrupt")
+    func tornRecordBeforeZeros() {
+        let a = Self.record("a")
+        let b = Self.record("b")
+        let torn = SegmentHeader.encode(createdAtMilliseconds: 1) + a + Array(b.prefix(20)) + [UInt8](repeating: 0, count: 100)
+        let tornWalk = Self.walk(torn)
+        #expect(tornWalk.items.count == 1)
+        #expect(tornWalk.end == SegmentHeader.bytes + a.count && tornWalk.tail == 120 && !tornWalk.isAtUnwrittenSpace)
+        // Pages that never reached the disk before a crash read as zeros between records.
+        let hole = SegmentHeader.encode(createdAtMilliseconds: 1) + a + [UInt8](repeating: 0, count: 4096) + b
+        #expect(Self.walk(hole).items == [
+            .record(payload: (SegmentHeader.bytes + 12)..<(SegmentHeader.bytes + a.count)),
+            .skipped(offset: SegmentHeader.bytes + a.count, length: 4096),
+            .record(payload: (SegmentHeader.bytes + a.count + 4096 + 12)..<hole.count),
+        ])
+    }
+
+    @Test("Live: zeros where the next record would start mean nothing more yet, even with a record after them")
+    func liveZeros() {
+        let a = Self.record("a")
+        let b = Self.record("b")
+        // What a reader may see while a batch is written in place: its later bytes before earlier ones.
+        let racing = SegmentHeader.encode(createdAtMilliseconds: 1) + a + [UInt8](repeating: 0, count: 64) + b + [UInt8](repeating: 0, count: 500)
+        let walk = Self.walk(racing, isLive: true)
+        #expect(walk.items == [.record(payload: (SegmentHeader.bytes + 12)..<(SegmentHeader.bytes + a.count))])
+        #expect(walk.end == SegmentHeader.bytes + a.count && walk.isAtUnwrittenSpace)
+        racing.withUnsafeBytes { raw in
+            var scanner = SegmentScanner(raw, from: SegmentHeader.bytes, isLive: true)
+            while scanner.next() != nil {}
+            #expect(scanner.awaitedCount == nil)
+        }
+    }
 }
