@@ -5,27 +5,45 @@ import Synchronization
 
 /// Events/s and fdatasyncs/s of the journal alone (one worker journal, group commit), with
 /// 1, 16 and 256 producers that each append a record and wait until it is durable before
-/// appending the next — the way connections wait for their 200.
+/// appending the next — the way connections wait for their 200 — and the spread of the group
+/// commits' fdatasync latency.
 ///
 /// Run: FAST_RECEIVER_BENCHMARKS=1 swift run -c release --scratch-path .build-bench JournalThroughput [seconds] [data-dir]
 
-/// Counts fdatasyncs on top of the real file system.
-final class CountingFileIO: JournalFileIO, @unchecked Sendable {
+/// Counts and times the group commits' fdatasyncs (those the journal's sync thread makes) on top
+/// of the real file system.
+final class CountingFileIO: JournalFileIO {
     private let real = PosixFileIO()
     let syncs = Atomic<Int>(0)
+    /// Each group commit's fdatasync, in microseconds.
+    let latencies = Mutex<[Int]>([])
+
     func open(_ path: String, create: Bool) -> Int32 { real.open(path, create: create) }
     func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 { real.write(descriptor, bytes) }
     func dataSync(_ descriptor: Int32) -> Int32 {
+        guard Thread.current.name?.hasPrefix("fast-receiver-journal-") == true else { return real.dataSync(descriptor) }
         syncs.wrappingAdd(1, ordering: .relaxed)
-        return real.dataSync(descriptor)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = real.dataSync(descriptor)
+        let microseconds = Int((DispatchTime.now().uptimeNanoseconds - started) / 1000)
+        latencies.withLock { $0.append(microseconds) }
+        return result
     }
     func syncDirectory(_ path: String) -> Int32 { real.syncDirectory(path) }
     func truncate(_ descriptor: Int32, to length: Int) -> Int32 { real.truncate(descriptor, to: length) }
     func close(_ descriptor: Int32) { real.close(descriptor) }
+
+    /// The latencies timed since the last call, sorted; clears them.
+    func takeLatencies() -> [Int] {
+        latencies.withLock { latencies in
+            defer { latencies.removeAll() }
+            return latencies.sorted()
+        }
+    }
 }
 
 /// Wakes producers when a batch resolves.
-final class Resolved: @unchecked Sendable {
+final class Resolved: Sendable {
     let condition = NSCondition()
     func notify() {
         condition.lock()
@@ -39,7 +57,7 @@ let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
 let root = arguments.count > 2 ? arguments[2] : NSTemporaryDirectory() + "journal-throughput"
 let body = Array(String(repeating: "x", count: 600).utf8)
 
-print("durability  producers   events/s   fsyncs/s  events/fsync")
+print("durability  producers   events/s   fsyncs/s  events/fsync   fdatasync µs: p50     p90     p99     max")
 for durability in [Durability.fsync, .write] {
     for producers in [1, 16, 256] {
         let directory = root + "/\(durability)-\(producers)-\(UUID().uuidString)"
@@ -65,6 +83,7 @@ for durability in [Durability.fsync, .write] {
         relay.start()
         let completed = Atomic<Int>(0)
         let syncsBefore = io.syncs.load(ordering: .relaxed)
+        _ = io.takeLatencies()
         let start = Date()
         let group = DispatchGroup()
         for producer in 0..<producers {
@@ -93,9 +112,13 @@ for durability in [Durability.fsync, .write] {
         stop.store(true, ordering: .relaxed)
         let events = completed.load(ordering: .relaxed)
         let syncs = io.syncs.load(ordering: .relaxed) - syncsBefore
+        let latencies = io.takeLatencies()
         journal.close()
         try? FileManager.default.removeItem(atPath: directory)
         let perSync = durability == .fsync && syncs > 0 ? String(format: "%12.1f", Double(events) / Double(syncs)) : "           -"
-        print(String(format: "%-10@ %10d %10.0f %10.0f", "\(durability)" as NSString, producers, Double(events) / elapsed, Double(syncs) / elapsed) + "  " + perSync)
+        let spread = latencies.isEmpty ? "" : [0.5, 0.9, 0.99].map { String(format: "%8d", latencies[Int($0 * Double(latencies.count - 1))]) }.joined()
+            + String(format: "%8d", latencies[latencies.count - 1])
+        print(String(format: "%-10@ %10d %10.0f %10.0f", "\(durability)" as NSString, producers, Double(events) / elapsed, Double(syncs) / elapsed)
+            + "  " + perSync + (spread.isEmpty ? "" : "                " + spread))
     }
 }

@@ -4,7 +4,8 @@ internal import Glibc
 internal import Synchronization
 
 /// The durable store under `DATA_DIR/journal/`: one `WorkerJournal` (active segment and group
-/// commit) per worker, the shared dedupe index, and background compression of sealed segments.
+/// commit) per worker, the shared dedupe index, segments prepared ahead of use, and background
+/// compression of sealed segments.
 ///
 /// Opening it recovers every existing segment first: torn tails are truncated, corrupt records
 /// in the middle are skipped and reported, and the dedupe index is rebuilt from recent records.
@@ -15,12 +16,14 @@ public final class Journal: Sendable {
     public let dedupe: DedupeIndex
     public let recovery: RecoveryReport
     private let compressor: SegmentCompressor
+    private let preparer: SegmentPreparer?
     private let crossWaiters = WaiterCount()
 
     /// The worker index that marks a ticket recovered from disk at start (always durable).
     static let recoveredWorker = 0xFFFF
 
-    /// Opens (and recovers) the journal.
+    /// Opens (and recovers) the journal, then opens each worker's first segment: with
+    /// `--durability fsync` prepared (zero-filled to its full size) before this returns.
     /// - Parameters:
     ///   - dataDirectory: `DATA_DIR`; the journal lives in its `journal/` folder.
     ///   - workerCount: one active segment per worker.
@@ -44,22 +47,32 @@ public final class Journal: Sendable {
         let compressor = SegmentCompressor()
         let recovery = JournalRecovery.run(directory: directory, segmentLimit: WorkerJournal.Settings.largestSegmentBytes(segmentMaxBytes: settings.segmentMaxBytes),
                                            dedupe: dedupe, compressor: compressor, now: UnixTime.now())
+        // Preallocation serves the fdatasync; without one, segments simply grow.
+        let preparer = settings.durability == .fsync ? SegmentPreparer(directory: directory, io: io) : nil
         self.dedupe = dedupe
         self.compressor = compressor
+        self.preparer = preparer
         self.recovery = recovery
         let crossWaiters = self.crossWaiters
         var made: [WorkerJournal] = []
-        for worker in 0..<workerCount {
-            let signals = wake
-            made.append(try WorkerJournal(
-                worker: worker, directory: directory, io: io, settings: settings, health: health, dedupe: dedupe,
-                compressor: compressor, firstSegmentSequence: 0,
-                onResolved: { [crossWaiters] in
-                    if worker < signals.count { signals[worker].signal() }
-                    if crossWaiters.value.load(ordering: .relaxed) > 0 {
-                        for (index, signal) in signals.enumerated() where index != worker { signal.signal() }
-                    }
-                }))
+        do {
+            for worker in 0..<workerCount {
+                let signals = wake
+                made.append(try WorkerJournal(
+                    worker: worker, directory: directory, io: io, settings: settings, health: health, dedupe: dedupe,
+                    preparer: preparer, compressor: compressor, firstSegmentSequence: 0,
+                    onResolved: { [crossWaiters] in
+                        if worker < signals.count { signals[worker].signal() }
+                        if crossWaiters.value.load(ordering: .relaxed) > 0 {
+                            for (index, signal) in signals.enumerated() where index != worker { signal.signal() }
+                        }
+                    }))
+            }
+        } catch {
+            for worker in made { worker.close() }
+            preparer?.close()
+            compressor.close()
+            throw error
         }
         workers = made
     }
@@ -82,9 +95,11 @@ public final class Journal: Sendable {
         crossWaiters.value.wrappingAdd(delta, ordering: .relaxed)
     }
 
-    /// Syncs and closes every worker journal, then finishes pending compression.
+    /// Syncs and closes every worker journal, removes segments prepared but not used, then
+    /// finishes pending compression.
     public func close() {
         for worker in workers { worker.close() }
+        preparer?.close()
         compressor.close()
     }
 }

@@ -1,17 +1,25 @@
+internal import Dispatch
 internal import FastReceiverCompression
 internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
+internal import Synchronization
 
 /// Gzips sealed segments in the background, one at a time, so old data takes less disk without
 /// slowing the request path. Level 1: DT's JSON still shrinks several-fold, at a fraction of the
-/// CPU the default level takes while the receiver is busy. A segment is replaced only once its compressed copy is durable:
-/// write `.seg.gz.tmp`, fsync, rename to `.seg.gz`, fsync the directory, then remove `.seg`.
-public final class SegmentCompressor: @unchecked Sendable {
-    // @unchecked Sendable: the queue is guarded by `condition`.
-    private let condition = NSCondition()
-    private var queue: [String] = []
-    private var isStopping = false
+/// CPU the default level takes while the receiver is busy. Only a segment's records are
+/// compressed, not the zeros after them in a preallocated segment. A segment is replaced only
+/// once its compressed copy is durable: write `.seg.gz.tmp`, fsync, rename to `.seg.gz`, fsync
+/// the directory, then remove `.seg`.
+public final class SegmentCompressor: Sendable {
+    private struct State {
+        var queue: [(path: String, validBytes: Int)] = []
+        var isStopping = false
+    }
+
+    private let state = Mutex(State())
+    /// Signalled once per queued segment, and once to stop.
+    private let wakeup = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
     public init() {
@@ -21,19 +29,16 @@ public final class SegmentCompressor: @unchecked Sendable {
     }
 
     /// Queues a sealed plain segment for compression.
-    public func enqueue(_ path: String) {
-        condition.lock()
-        queue.append(path)
-        condition.signal()
-        condition.unlock()
+    /// - Parameter validBytes: the segment's length up to the end of its last record.
+    public func enqueue(_ path: String, validBytes: Int) {
+        state.withLock { $0.queue.append((path, validBytes)) }
+        wakeup.signal()
     }
 
     /// Finishes the queue and stops.
     public func close() {
-        condition.lock()
-        isStopping = true
-        condition.signal()
-        condition.unlock()
+        state.withLock { $0.isStopping = true }
+        wakeup.signal()
         finished.wait()
     }
 
@@ -41,24 +46,25 @@ public final class SegmentCompressor: @unchecked Sendable {
         // Compression can wait: it must never take CPU or disk time from answering requests.
         ProcessResources.makeCurrentThreadBackground()
         while true {
-            condition.lock()
-            while queue.isEmpty && !isStopping { condition.wait() }
-            if queue.isEmpty && isStopping {
-                condition.unlock()
-                break
+            let next: (path: String, validBytes: Int)?? = state.withLock { state in
+                if !state.queue.isEmpty { return state.queue.removeFirst() }
+                return state.isStopping ? .none : .some(nil)
             }
-            let path = queue.removeFirst()
-            condition.unlock()
-            _ = Self.compress(path)
+            guard let next else { break }
+            guard let segment = next else {
+                wakeup.wait()
+                continue
+            }
+            Self.compress(segment.path, validBytes: segment.validBytes)
         }
         finished.signal()
     }
 
-    /// Compresses one segment; false (leaving the plain segment in place) on any failure.
-    /// Streams it in 1 MiB pieces, so memory does not grow with the file (which, found at start,
-    /// may be anything named like a segment).
+    /// Compresses the first `validBytes` of one segment; false (leaving the plain segment in
+    /// place) on any failure. Streams it in 1 MiB pieces, so memory does not grow with the file
+    /// (which, found at start, may be anything named like a segment).
     @discardableResult
-    static func compress(_ path: String) -> Bool {
+    static func compress(_ path: String, validBytes: Int) -> Bool {
         let source = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard source >= 0 else { return false }
         defer { Glibc.close(source) }
@@ -75,13 +81,15 @@ public final class SegmentCompressor: @unchecked Sendable {
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { chunk.deallocate() }
         var ok = true
-        while ok {
-            let count = read(source, chunk.baseAddress, chunk.count)
+        var remaining = validBytes
+        while ok, remaining > 0 {
+            let count = read(source, chunk.baseAddress, min(chunk.count, remaining))
             if count < 0 && errno == EINTR { continue }
             guard count > 0 else {
                 ok = count == 0
                 break
             }
+            remaining -= count
             ok = file.write(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
             // Sync as it goes: a large pile of dirty pages would make the next group
             // commit's fdatasync wait for all of it.

@@ -9,7 +9,16 @@ import Testing
 
 @Suite(.serialized) struct JournalRecoveryTests {
     static func open(_ data: String) throws -> Journal {
-        try Journal(dataDirectory: data, workerCount: 1, dedupeCapacity: 1000, health: StorageHealth(), wake: [try WakeSignal()])
+        // Small segments: each start prepares its worker's first segment, zeros and all.
+        var settings = WorkerJournal.Settings()
+        settings.segmentMaxBytes = 1 << 20
+        return try Journal(dataDirectory: data, workerCount: 1, settings: settings, dedupeCapacity: 1000, health: StorageHealth(),
+                           wake: [try WakeSignal()])
+    }
+
+    /// The bytes a compressed segment inflates to.
+    static func inflatedCount(_ path: String) throws -> Int {
+        try SegmentReader.inflate(path, limit: 1 << 30).get().count
     }
 
     static func storedIDs(_ data: String) -> [String] {
@@ -228,5 +237,48 @@ import Testing
             """
         _ = FileManager.default.createFile(atPath: data + "/journal/repairs.log", contents: Data(log.utf8))
         #expect(JournalCatalog(dataDirectory: data).stats().tornTailsRepaired == 2)
+    }
+
+    @Test("A preallocated segment's zeros are no torn tail, and only its records are compressed")
+    func zeroTail() throws {
+        let records = [JournalTestData.record("a"), JournalTestData.record("b")]
+        let (data, path) = try JournalTestData.dataDirectory(segment: records, then: [UInt8](repeating: 0, count: 1 << 20))
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let journal = try Self.open(data)
+        #expect(journal.recovery.records == 2)
+        #expect(journal.recovery.tornTailsRepaired == 0 && journal.recovery.corruptRegionsSkipped == 0)
+        #expect(journal.recovery.notes.isEmpty)
+        journal.close()
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(try Self.inflatedCount(path + ".gz") == SegmentHeader.bytes + records.reduce(0) { $0 + $1.encoded().count })
+        #expect(Self.storedIDs(data) == ["a", "b"])
+    }
+
+    @Test("A torn record followed by zeros is a torn tail: truncated at the last whole record")
+    func tornRecordBeforeZeros() throws {
+        let torn = Array(JournalTestData.record("b").encoded().prefix(20)) + [UInt8](repeating: 0, count: 4096)
+        let (data, path) = try JournalTestData.dataDirectory(segment: [JournalTestData.record("a")], then: torn)
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let journal = try Self.open(data)
+        #expect(journal.recovery.tornTailsRepaired == 1)
+        #expect(journal.recovery.tornBytesRemoved == torn.count)
+        journal.close()
+        #expect(try Self.inflatedCount(path + ".gz") == SegmentHeader.bytes + JournalTestData.record("a").encoded().count)
+        #expect(Self.storedIDs(data) == ["a"])
+    }
+
+    @Test("A prepared segment never written to is removed, as is one left under its prepared name")
+    func unusedPreparedSegments() throws {
+        let (data, path) = try JournalTestData.dataDirectory(segment: [], then: [UInt8](repeating: 0, count: 1 << 16))
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let prepared = data + "/journal/1700000000001-w001-000002.seg.prepared"
+        _ = FileManager.default.createFile(atPath: prepared, contents: Data(SegmentHeader.encode(createdAtMilliseconds: 1) + [0, 0, 0]))
+        let journal = try Self.open(data)
+        #expect(journal.recovery.emptySegmentsRemoved == 1)
+        #expect(journal.recovery.segments == 0 && journal.recovery.notes.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        #expect(!FileManager.default.fileExists(atPath: prepared))
+        journal.close()
+        #expect(Self.storedIDs(data).isEmpty)
     }
 }
