@@ -7,8 +7,8 @@ import Testing
 /// A setting declared once, as a new one is: its flag, variable, default, rule and help all come
 /// from the one declaration.
 @Suite struct SettingTests {
-    /// Settings as another module would add them: a required-looking value with a default, an
-    /// optional one, and one whose value may hold a password.
+    /// Settings as forwarding and HTTPS will add them: one with a default, optional ones (with a
+    /// range, with a rule of their own), and one whose value may hold a password.
     struct ExampleOptions: ParsableArguments {
         @Option("--table", "EXAMPLE_TABLE", default: "dt_events", help: "Table events are written to.", valueName: "name")
         var table: Setting<String>
@@ -21,6 +21,11 @@ import Testing
             rule: SettingRule(requirement: "start with postgresql://") { $0.hasPrefix("postgresql://") }, isSecret: true,
             help: "Where to forward events.", valueName: "url")
         var databaseURL: Setting<String>
+
+        @Option(
+            "--tls-cert", "EXAMPLE_TLS_CERT", default: nil, rule: SettingRule(requirement: "end in .pem") { $0.hasSuffix(".pem") },
+            help: "Certificate chain to serve HTTPS with.", valueName: "file")
+        var certificate: Setting<String?>
     }
 
     @Test("One declaration gives the flag, the variable, the default and the help line")
@@ -41,6 +46,16 @@ import Testing
         #expect(try options.replica.value(in: ["EXAMPLE_REPLICA": "3"]) == 3)
         #expect(throws: ConfigurationError("EXAMPLE_REPLICA must be between 0 and 63 for --replica; got 64.")) {
             try options.replica.value(in: ["EXAMPLE_REPLICA": "64"])
+        }
+    }
+
+    @Test("A rule for a setting without a default applies to the value once given")
+    func optionalRule() throws {
+        let options = try ExampleOptions.parse([])
+        #expect(try options.certificate.value(in: [:]) == nil)
+        #expect(try options.certificate.value(in: ["EXAMPLE_TLS_CERT": "chain.pem"]) == "chain.pem")
+        #expect(throws: ConfigurationError("--tls-cert must end in .pem; got chain.der.")) {
+            try ExampleOptions.parse(["--tls-cert", "chain.der"]).certificate.value(in: [:])
         }
     }
 

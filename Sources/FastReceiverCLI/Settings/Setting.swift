@@ -62,6 +62,16 @@ struct SettingRule<Value: SettingValue>: Sendable {
     let requirement: String
     let accepts: @Sendable (Value) -> Bool
 
+    init(requirement: String, accepts: @escaping @Sendable (Value) -> Bool) {
+        self.requirement = requirement
+        self.accepts = accepts
+    }
+
+    /// For a setting with no default: the rule for its value once given.
+    init<Wrapped>(requirement: String, accepts: @escaping @Sendable (Wrapped) -> Bool) where Value == Wrapped? {
+        self.init(requirement: requirement) { $0.map(accepts) ?? true }
+    }
+
     /// The value is between `range`'s bounds, both included.
     static func range(_ range: ClosedRange<Value>) -> SettingRule where Value: Comparable {
         SettingRule(requirement: between(range)) { range.contains($0) }
@@ -69,7 +79,7 @@ struct SettingRule<Value: SettingValue>: Sendable {
 
     /// The value, when the setting has one, is between `range`'s bounds, both included.
     static func range<Wrapped: Comparable>(_ range: ClosedRange<Wrapped>) -> SettingRule where Value == Wrapped? {
-        SettingRule(requirement: between(range)) { $0.map(range.contains) ?? true }
+        SettingRule(requirement: between(range), accepts: range.contains)
     }
 
     /// "be between 0.1 and 3600 seconds"
