@@ -14,9 +14,16 @@ struct JournalBatch: ~Copyable, @unchecked Sendable {
     /// The dedupe key and sequence number of each record that has a key.
     private(set) var keys: [(EventKey, UInt64)] = []
 
+    /// Bytes at the start of a batch written once when it is made, so that the pages a busy
+    /// server's batches fill are resident before the first request rather than faulted in on
+    /// the request path. 1 MiB holds about 1 500 DT events; the rest of the buffer is touched
+    /// only by the rare larger batch.
+    static let residentBytes = 1 << 20
+
     /// - Parameter capacity: bytes the batch holds at most (`WorkerJournal.Settings.batchBytes`).
     init(capacity: Int) {
         buffer = .allocate(byteCount: capacity, alignment: 8)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(capacity, Self.residentBytes)]).initializeMemory(as: UInt8.self, repeating: 0)
         keys.reserveCapacity(4096)
     }
 
