@@ -108,34 +108,32 @@ final class SegmentPreparer: Sendable {
         let path = directory + "/" + name.description + Self.suffix
         let descriptor = io.open(path, create: true)
         guard descriptor >= 0 else { return .failure(SystemError("creating \(path)", errno: -descriptor)) }
-        var failure: SystemError?
         let header = SegmentHeader.encode(createdAtMilliseconds: name.createdAtMilliseconds)
-        var error = header.withUnsafeBytes { io.write(descriptor, $0) }
-        var position = header.count
-        while error == 0, position < bytes {
-            guard !isStopping.load(ordering: .relaxed) else {
-                error = ECANCELED
-                break
-            }
-            let count = min(Self.zeroBytes - position % Self.zeroBytes, bytes - position)
-            error = zeros.withUnsafeBytes { io.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[..<count])) }
-            position += count
-        }
-        if error != 0 { failure = SystemError("zero-filling \(path)", errno: error) }
-        if failure == nil {
-            error = io.dataSync(descriptor)
-            if error != 0 { failure = SystemError("fdatasync of \(path)", errno: error) }
-        }
-        if failure == nil {
-            error = io.seek(descriptor, to: header.count)
-            if error != 0 { failure = SystemError("lseek in \(path)", errno: error) }
-        }
-        if let failure {
+        if let failure = fill(descriptor, path: path, header: header, bytes: bytes) {
             io.close(descriptor)
             unlink(path)
             return .failure(failure)
         }
         return .success(PreparedSegment(name: name, path: path, descriptor: descriptor, bytes: max(bytes, header.count)))
+    }
+
+    /// Writes the header and zeros up to `bytes`, fdatasyncs them, and leaves the descriptor
+    /// just after the header.
+    /// - Returns: nil, or the failure.
+    private func fill(_ descriptor: Int32, path: String, header: [UInt8], bytes: Int) -> SystemError? {
+        var error = header.withUnsafeBytes { io.write(descriptor, $0) }
+        var position = header.count
+        while error == 0, position < bytes {
+            guard !isStopping.load(ordering: .relaxed) else { return SystemError("zero-filling \(path)", errno: ECANCELED) }
+            let count = min(Self.zeroBytes - position % Self.zeroBytes, bytes - position)
+            error = zeros.withUnsafeBytes { io.write(descriptor, UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            position += count
+        }
+        guard error == 0 else { return SystemError("zero-filling \(path)", errno: error) }
+        error = io.dataSync(descriptor)
+        guard error == 0 else { return SystemError("fdatasync of \(path)", errno: error) }
+        error = io.seek(descriptor, to: header.count)
+        return error == 0 ? nil : SystemError("lseek in \(path)", errno: error)
     }
 
     /// Closes a prepared segment that will not be used and removes its file.
