@@ -76,7 +76,15 @@ var package = Package(
         ),
         // PostgreSQL through libpq, for forwarding stored events; depends on nothing else of ours.
         .target(name: "FastReceiverPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
-        // Forwarding to PostgreSQL will sit here: a module over Storage and Postgres.
+        // Forwarding stored events to PostgreSQL: the journal read through Storage, written through Postgres.
+        .target(
+            name: "FastReceiverForwarding",
+            dependencies: [
+                "FastReceiverStorage", "FastReceiverPostgres", "FastReceiverJSON", "FastReceiverCrypto", "FastReceiverMetrics",
+                "FastReceiverSystem", logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // The composition root: configuration, the ingest pipeline, metrics wiring, the service.
         .target(
