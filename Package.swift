@@ -149,6 +149,10 @@ var package = Package(
             "FastReceiverStorageTests",
             ["FastReceiverStorage", "FastReceiverCompression", "FastReceiverJSON", "FastReceiverSystem"]
         ),
+        testTarget(
+            "FastReceiverForwardingTests",
+            ["FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport", "FastReceiverStorage", "FastReceiverSystem"]
+        ),
         testTarget("FastReceiverToolsTests", ["FastReceiverTools", "FastReceiverVerification", "FastReceiverSystem"]),
         testTarget(
             "FastReceiverTests",

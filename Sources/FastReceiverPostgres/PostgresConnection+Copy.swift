@@ -42,11 +42,10 @@ extension PostgresConnection {
             throw PostgresError(.unexpectedResult, message: "the statement did not start a COPY FROM STDIN")
         }
         PQclear(started)
-        isCopyFailing = false
+        isCopyFailing = !PostgresCopyRows.header.withUnsafeBytes { Self.putCopyData($0, connection) }
     }
 
-    /// Sends the rows appended to `rows` so far and empties it, keeping its capacity; the
-    /// stream's header goes with the first piece.
+    /// Sends the rows appended to `rows` so far and empties it, keeping its capacity.
     ///
     /// The server reports a refused value only when the COPY ends, so this throws only for a
     /// connection that failed; `endCopy()` then reports the server's verdict.

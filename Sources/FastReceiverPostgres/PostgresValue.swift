@@ -135,10 +135,10 @@ public struct PostgresCopyRows: Sendable {
     public init(columnCount: Int) {
         precondition(columnCount > 0 && columnCount <= Int(Int16.max), "a COPY row has 1...32767 columns")
         self.columnCount = columnCount
-        stream.bytes = Array("PGCOPY".utf8) + [0x0A, 0xFF, 0x0D, 0x0A, 0x00]  // the signature
-        stream.append(Int32(0))  // flags
-        stream.append(Int32(0))  // header extension length
     }
+
+    /// What starts every binary COPY stream: the signature, no flags, no header extension.
+    static let header: [UInt8] = Array("PGCOPY".utf8) + [0x0A, 0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
 
     /// Appends one row.
     /// - Parameter row: exactly `columnCount` values, in the COPY statement's column order.
@@ -208,7 +208,7 @@ public struct PostgresCopyRows: Sendable {
     /// Bytes appended and not yet sent, a measure for bounding a batch.
     public var byteCount: Int { stream.bytes.count }
 
-    /// Calls `body` with the bytes not yet sent (the header first, until it has been sent).
+    /// Calls `body` with the rows' bytes not yet sent.
     func withPendingBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
         stream.bytes.withUnsafeBytes(body)
     }
