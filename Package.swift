@@ -91,7 +91,8 @@ var package = Package(
             name: "FastReceiver",
             dependencies: [
                 "FastReceiverSystem", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverMetrics", "FastReceiverHTTP",
-                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", logging,
+                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", "FastReceiverForwarding",
+                "FastReceiverPostgres", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -106,6 +107,7 @@ var package = Package(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
+                "FastReceiverForwarding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -158,7 +160,7 @@ var package = Package(
             "FastReceiverTests",
             [
                 "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
-                "FastReceiverVerification",
+                "FastReceiverVerification", "FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport",
             ]
         ),
     ],

@@ -61,6 +61,7 @@ struct ServeCommand: ParsableCommand {
     var dedupeCapacity: Int?
     @Option(help: ArgumentHelp("Seconds an event id is remembered for dedupe [FAST_RECEIVER_DEDUPE_WINDOW]. Default 86400.", valueName: "seconds"))
     var dedupeWindow: Int?
+    @OptionGroup(title: "Forwarding to PostgreSQL") var forwarding: ForwardingFlags
 
     func run() throws {
         var options = ServeOptions()
@@ -87,6 +88,7 @@ struct ServeCommand: ParsableCommand {
         options.dedupeWindow = dedupeWindow
         options.logFormat = logFormat
         options.logLevel = logLevel
+        options.forwarding = forwarding.options
         do {
             let configuration = try options.resolve()
             configuration.logFormat.bootstrap(level: Logger.Level(rawValue: configuration.logLevel) ?? .info)

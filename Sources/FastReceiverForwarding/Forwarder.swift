@@ -1,4 +1,4 @@
-internal import FastReceiverPostgres
+public import FastReceiverPostgres
 public import FastReceiverStorage
 internal import FastReceiverSystem
 internal import Foundation
@@ -31,6 +31,9 @@ public final class Forwarder: @unchecked Sendable {
     private var connection: PostgresConnection?
     private var backoff: Backoff
     private var state = State.starting
+    /// The most recent failure, for `forward --once` to report when `drain` gives up. Read it
+    /// on the thread that ran `drain`.
+    public private(set) var lastFailure: PostgresError?
     /// Learned while the tail was being read, applied to it once reading stops.
     private var settledSegments: [(name: SegmentName, count: Int, lastReceivedAt: Int64?, isComplete: Bool)] = []
     private var loadedPositions: [ForwardingTables.Position]?
@@ -68,6 +71,11 @@ public final class Forwarder: @unchecked Sendable {
         }
         thread.name = "fast-receiver-forward"
         thread.start()
+    }
+
+    /// Forwards on the calling thread until `requestStop`.
+    public func run() {
+        _ = forward(untilDrained: false) { _ in }
     }
 
     /// Asks the forwarder to stop: the batch in flight is abandoned (its transaction never
@@ -263,6 +271,7 @@ public final class Forwarder: @unchecked Sendable {
     /// Counts a failure, drops the connection (the next attempt starts afresh, creating the
     /// tables again if they went missing) and logs the new state.
     private func fail(_ error: PostgresError) {
+        lastFailure = error
         metrics.countError(error.kind)
         if error.kind != .transactionConflict {
             connection?.close()

@@ -30,6 +30,11 @@ public struct ServeOptions: Sendable {
     public var logFormat: String?
     public var logLevel: String?
 
+    // MARK: forwarding to PostgreSQL
+    /// `--database-url`, `--database-table`, `--replica`; forwarding is off without a database.
+    public var forwarding = ForwardingOptions()
+    // MARK: end of forwarding
+
     public init() {}
 
     /// The environment variable each setting also reads.
@@ -102,6 +107,7 @@ public struct ServeOptions: Sendable {
             throw ConfigurationError("--log-level must be one of \(levels.joined(separator: ", ")); got \(levelText).")
         }
         configuration.logLevel = levelText
+        configuration.forwarding = try forwarding.resolve(environment: environment)
         let secretFileValue = reader.string(secretFile, Variable.secretFile)
         configuration.secretSource = SecretSource(secretFile: secretFileValue, environment: environment)
         do {

@@ -1,3 +1,4 @@
+public import FastReceiverForwarding
 public import FastReceiverHTTP
 public import FastReceiverStorage
 public import FastReceiverTransport
@@ -51,6 +52,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel = "info"
     /// Pending connections the kernel queues per listener. Default 4096.
     public var listenBacklog = 4096
+    /// Where stored events are forwarded; nil (the default) forwards nothing.
+    public var forwarding: ForwardingSettings?
 
     public init() {}
 
@@ -68,6 +71,8 @@ public struct ServerConfiguration: Sendable {
             "shutdown_grace_ms": "\(shutdownGraceMilliseconds)", "clock_skew_s": "\(clockSkew)",
             "secrets": "\(secrets.count) configured (redacted)", "secret_file": secretSource.secretFile ?? "-",
             "log_format": logFormat.rawValue, "log_level": logLevel,
+            "database": forwarding.map { "\($0.connectionString)" } ?? "- (forwarding off)",
+            "database_table": forwarding.map { "\($0.tables.events)" } ?? "-", "replica": forwarding?.replica ?? "-",
         ]
     }
 }

@@ -1,3 +1,4 @@
+public import FastReceiverForwarding
 internal import FastReceiverMetrics
 public import FastReceiverStorage
 internal import FastReceiverSystem
@@ -15,6 +16,8 @@ public final class Receiver: Sendable {
     public let secrets: SecretStore
     public let registry: MetricsRegistry
     public let server: HTTPServer<EventIngestor>
+    /// Sends stored events to PostgreSQL; nil when the configuration names no database.
+    public let forwarder: Forwarder?
 
     /// Recovers the journal and opens every worker's listener.
     /// - Parameter io: the journal's file operations (tests inject a recording seam).
@@ -40,7 +43,12 @@ public final class Receiver: Sendable {
         let budget = ConnectionBudget(limit: configuration.maxConnections)
         let workerMetrics = (0..<configuration.threads).map { _ in WorkerMetrics() }
         let ingestMetrics = (0..<configuration.threads).map { _ in IngestMetrics() }
-        let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status)
+        let forwarder = configuration.forwarding.map { settings in
+            Forwarder(settings: settings, catalog: JournalCatalog(dataDirectory: configuration.dataDirectory, segmentBytes: configuration.journal.segmentMaxBytes),
+                      logger: logger)
+        }
+        let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status,
+                                     forwarding: forwarder?.metrics)
         do {
             server = try HTTPServer(settings: configuration.serverSettings, drain: status.drain, wakeSignals: wake, budget: budget,
                                     metrics: workerMetrics, logger: logger) { worker in
@@ -62,27 +70,31 @@ public final class Receiver: Sendable {
         self.journal = journal
         self.secrets = secrets
         self.registry = registry
+        self.forwarder = forwarder
     }
 
     /// The port listened on (the one chosen when the configuration asked for 0).
     public var port: Int { server.port }
 
+    /// Starts the workers and, with a database configured, the forwarder.
     public func start() {
         server.start()
+        forwarder?.start()
     }
 
-    /// Drains the server (requests in progress are finished and answered), then syncs and
-    /// closes the journal.
+    /// Drains the server (requests in progress are finished and answered), syncs and closes the
+    /// journal, then stops the forwarder (what it has not sent stays in the journal for next time).
     public func stop() {
         server.shutdown()
         server.wait()
         journal.close()
+        forwarder?.stop()
     }
 
     /// The metrics `/metrics` exposes: every worker's and journal's counters plus live gauges.
     static func registry(workers: [WorkerMetrics], ingest: [IngestMetrics], journal: Journal, budget: ConnectionBudget,
-                         status: ServiceStatus) -> MetricsRegistry {
-        MetricsRegistry(workers: workers, ingest: ingest, journals: journal.metrics, gauges: [
+                         status: ServiceStatus, forwarding: ForwardingMetrics?) -> MetricsRegistry {
+        MetricsRegistry(workers: workers, ingest: ingest, journals: journal.metrics, forwarding: forwarding, gauges: [
             Gauge(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
             Gauge(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
             Gauge(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
