@@ -1,6 +1,7 @@
 import FastReceiver
 import FastReceiverForwarding
 import FastReceiverPostgres
+import FastReceiverStorage
 import FastReceiverTestSupport
 import Foundation
 import Glibc
@@ -181,5 +182,42 @@ enum PromtoolCheck {
         try exposition.write(toFile: file, atomically: true, encoding: .utf8)
         let check = try ChildProcess(executable: "/bin/sh", arguments: ["-c", "promtool check metrics < \"$0\"", file])
         #expect(check.waitForExit(timeout: 60) == 0, "promtool: \(check.standardOutput) \(check.standardError)")
+    }
+}
+
+extension ForwardingServeTests {
+    @Test("serve SIGKILLed while 16 clients post and the forwarder writes: after a restart every stored event is in PostgreSQL exactly once")
+    func killedMidBatch() throws {
+        let server = try TestPostgres()
+        let environment = ShutdownTests.environment(["DATABASE_URL": server.url, "FAST_RECEIVER_REPLICA": "kill-test"])
+        let data = try #require(environment["DATA_DIR"])
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let arguments = ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"]
+        let child = try ChildProcess(arguments: arguments, environment: environment)
+        let port = try child.waitForPort()
+        let (posters, group) = CrashTests.startPosters(16, port: port)
+        // Killed once rows are committing, so that a batch is most likely in flight.
+        #expect(Self.waitUntil { Self.rows(server) >= 500 })
+        child.signal(SIGKILL)
+        _ = child.waitForExit(timeout: 10)
+        for poster in posters { poster.halt() }
+        #expect(group.wait(timeout: .now() + 20) == .success)
+        let acknowledged = posters.flatMap(\.ids)
+
+        let restarted = try ChildProcess(arguments: arguments, environment: environment)
+        _ = try restarted.waitForPort()
+        var stored = Set<String>()
+        let catalog = JournalCatalog(dataDirectory: data)
+        for name in catalog.segments() {
+            catalog.forEachRecord(in: name) { stored.insert(String(decoding: $0.eventID, as: UTF8.self)) }
+        }
+        #expect(Self.waitUntil { Self.rows(server) == Int64(stored.count) }, "\(Self.rows(server)) rows for \(stored.count) stored events")
+        restarted.signal(SIGTERM)
+        #expect(restarted.waitForExit(timeout: 30) == 0)
+        let connection = try PostgresConnection(url: server.url)
+        let missing = try connection.execute("SELECT count(*) FROM unnest($1::text[]) AS id WHERE id NOT IN (SELECT event_id FROM dt_events)",
+                                              [.array(acknowledged.map(PostgresValue.text), of: .text)])
+        #expect(try missing.int64(row: 0, column: 0) == 0)
+        #expect(acknowledged.count > 500)
     }
 }
