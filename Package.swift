@@ -107,7 +107,7 @@ var package = Package(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
-                "FastReceiverForwarding",
+                "FastReceiverForwarding", "FastReceiverPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -249,6 +249,12 @@ if benchmarksEnabled {
             name: "JournalThroughput",
             dependencies: ["FastReceiverStorage", "FastReceiverSystem"],
             path: "Benchmarks/JournalThroughput",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ForwardDrain",
+            dependencies: ["FastReceiverForwarding", "FastReceiverPostgres", "FastReceiverStorage", "PostgresTestSupport"],
+            path: "Benchmarks/ForwardDrain",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -162,3 +162,16 @@ struct JournalTail {
         live = JournalCatalog.liveSegments(among: names)
     }
 }
+
+/// What a journal still holds for PostgreSQL, as `journal stats` reports it.
+public enum ForwardingBacklog {
+    /// Counts the events of `catalog` that `positions` (one replica's) do not cover.
+    /// - Returns: the events not yet forwarded, and the receive time of the oldest of them.
+    public static func count(_ catalog: JournalCatalog, positions: [ForwardingTables.Position]) -> (events: Int, oldestMilliseconds: Int64?) {
+        var tail = JournalTail(catalog: catalog)
+        tail.refresh(nowMilliseconds: 0) { _, _ in }
+        tail.apply(positions)
+        tail.refresh(nowMilliseconds: 0) { _, _ in }
+        return (tail.pendingEvents ?? 0, tail.oldestPendingMilliseconds)
+    }
+}
