@@ -91,8 +91,7 @@ var package = Package(
             name: "FastReceiver",
             dependencies: [
                 "FastReceiverSystem", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverMetrics", "FastReceiverHTTP",
-                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", "FastReceiverForwarding",
-                "FastReceiverPostgres", logging,
+                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", "FastReceiverForwarding", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -156,6 +155,14 @@ var package = Package(
             ["FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport", "FastReceiverStorage", "FastReceiverSystem"]
         ),
         testTarget("FastReceiverToolsTests", ["FastReceiverTools", "FastReceiverVerification", "FastReceiverSystem"]),
+        testTarget(
+            "FastReceiverCLITests",
+            [
+                "FastReceiverCLI", "FastReceiver", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverVerification",
+                "FastReceiverPostgres", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         testTarget(
             "FastReceiverTests",
             [

@@ -24,10 +24,14 @@ struct ForwardCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var location: JournalCommand.Location
+    @OptionGroup var location: JournalLocation
     @OptionGroup(title: "Forwarding to PostgreSQL") var forwarding: ForwardingFlags
     @Flag(help: "Forward what the journal holds, then exit 0.")
     var once = false
+
+    func validate() throws {
+        try validateSettings()
+    }
 
     func run() throws {
         let catalog = try location.catalog()
@@ -36,7 +40,7 @@ struct ForwardCommand: ParsableCommand {
         }
         let resolved: ForwardingSettings?
         do {
-            resolved = try forwarding.options.resolve(environment: ProcessInfo.processInfo.environment)
+            resolved = try forwarding.settings(environment: ProcessInfo.processInfo.environment)
         } catch {
             throw ExitCode.refusal(printing: error)
         }

@@ -15,7 +15,7 @@ public struct ForwardingTables: Sendable, Equatable {
     /// The index's name, unqualified (an index lives in its table's schema).
     let deviceTimeIndex: String
 
-    /// The longest table name that leaves room for the related tables' suffixes: 53 characters.
+    /// The longest table name that leaves room for the related names' suffixes: 51 characters.
     public static let maxNameLength = 63 - "_device_time".count
 
     /// - Parameter events: the events table's name.

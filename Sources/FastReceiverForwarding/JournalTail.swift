@@ -1,4 +1,4 @@
-internal import FastReceiverStorage
+public import FastReceiverStorage
 internal import Glibc
 
 /// The forwarder's view of the journal: every segment in storage order, how far its records

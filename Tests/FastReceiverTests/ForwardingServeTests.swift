@@ -36,16 +36,12 @@ struct ForwardingServeTests {
 
     /// A receiver in this process forwarding to `server`, pausing at most 200 ms between attempts.
     static func receiver(_ server: TestPostgres, url: String? = nil) throws -> TestServer {
-        try TestServer { configuration in
-            var options = ForwardingOptions()
-            options.databaseURL = url ?? server.url
-            options.replica = "test-replica"
-            var settings = try? options.resolve(environment: [:])
-            settings?.initialBackoffMilliseconds = 20
-            settings?.maxBackoffMilliseconds = 200
-            settings?.pollMilliseconds = 10
-            configuration.forwarding = settings
-        }
+        let tables = try #require(PostgresIdentifier("dt_events").flatMap(ForwardingTables.init))
+        var settings = ForwardingSettings(connectionString: PostgresConnectionString(url ?? server.url), tables: tables, replica: "test-replica")
+        settings.initialBackoffMilliseconds = 20
+        settings.maxBackoffMilliseconds = 200
+        settings.pollMilliseconds = 10
+        return try TestServer { configuration in configuration.forwarding = settings }
     }
 
     static func post(_ count: Int, to receiver: TestServer, type: DTEventFactory.EventType = .temperature) throws -> [String] {
