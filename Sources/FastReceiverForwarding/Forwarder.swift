@@ -3,6 +3,7 @@ public import FastReceiverStorage
 internal import FastReceiverSystem
 internal import Foundation
 public import Logging
+internal import Synchronization
 
 /// Forwards every stored event into PostgreSQL, exactly once, in storage order: a thread of its
 /// own in `serve`, or the caller's thread for `forward`.
@@ -37,6 +38,8 @@ public final class Forwarder: @unchecked Sendable {
     /// Learned while the tail was being read, applied to it once reading stops.
     private var settledSegments: [(name: SegmentName, count: Int, lastReceivedAt: Int64?, isComplete: Bool)] = []
     private var loadedPositions: [ForwardingTables.Position]?
+    /// The segments forwarded whole, for retention on another thread.
+    private let forwardedWhole = Mutex<Set<String>>([])
 
     /// Where the forwarder stands, for logging each change once.
     enum State: Equatable {
@@ -76,6 +79,13 @@ public final class Forwarder: @unchecked Sendable {
     /// Forwards on the calling thread until `requestStop`.
     public func run() {
         _ = forward(untilDrained: false) { _ in }
+    }
+
+    /// Whether every record of a sealed segment is in PostgreSQL, as far as this forwarder knows
+    /// (false until it has read its positions): what retention may delete. Any thread.
+    public func hasForwarded(_ segment: SegmentName) -> Bool {
+        let name = segment.baseName
+        return forwardedWhole.withLock { $0.contains(name) }
     }
 
     /// Asks the forwarder to stop: the batch in flight is abandoned (its transaction never
@@ -245,6 +255,10 @@ public final class Forwarder: @unchecked Sendable {
             tail.forwarded(segment.count, of: segment.name, lastReceivedAt: segment.lastReceivedAt, isComplete: segment.isComplete)
         }
         settledSegments.removeAll(keepingCapacity: true)
+        if tail.hasNewlyComplete {
+            let complete = tail.completeSegments()
+            forwardedWhole.withLock { $0 = complete }
+        }
         metrics.setPending(tail.pendingEvents, oldestMilliseconds: tail.oldestPendingMilliseconds)
     }
 

@@ -38,6 +38,8 @@ struct JournalTail {
     private(set) var live: Set<SegmentName> = []
     /// Whether the forwarded positions have been read, so that counting means something.
     private(set) var isCounting = false
+    /// Whether a segment became complete since `completeSegments()` was last called.
+    private(set) var hasNewlyComplete = false
     private var directoryChange = timespec()
     private var listedAt = 0
 
@@ -91,6 +93,7 @@ struct JournalTail {
         for index in segments.indices {
             guard let position = byName[segments[index].name.baseName] else { continue }
             if position.isComplete {
+                hasNewlyComplete = hasNewlyComplete || !segments[index].isComplete
                 segments[index].isComplete = true
                 segments[index].pending = 0
                 segments[index].oldestPendingMilliseconds = nil
@@ -134,7 +137,16 @@ struct JournalTail {
         } else if let lastReceivedAt {
             segments[index].oldestPendingMilliseconds = lastReceivedAt
         }
-        if isComplete { segments[index].isComplete = true }
+        if isComplete, !segments[index].isComplete {
+            segments[index].isComplete = true
+            hasNewlyComplete = true
+        }
+    }
+
+    /// The base names of the segments forwarded whole.
+    mutating func completeSegments() -> Set<String> {
+        hasNewlyComplete = false
+        return Set(segments.filter(\.isComplete).map(\.name.baseName))
     }
 
     private static func note(_ report: JournalCatalog.Problem, of segment: inout Segment,

@@ -55,6 +55,10 @@ import Testing
             $0.forwarding?.tables.events.description == "ingest.events" && $0.forwarding?.tables.rejected.description == "ingest.events_rejected"
         },
         Case(flag: "--replica", variable: "FAST_RECEIVER_REPLICA", text: "fast-receiver-2") { $0.forwarding?.replica == "fast-receiver-2" },
+        Case(flag: "--journal-retention", variable: "FAST_RECEIVER_JOURNAL_RETENTION", text: "36h") {
+            $0.retention.maxAgeMilliseconds == 36 * 3_600_000
+        },
+        Case(flag: "--journal-max-bytes", variable: "FAST_RECEIVER_JOURNAL_MAX_BYTES", text: "1073741824") { $0.retention.maxBytes == 1 << 30 },
     ]
 
     static func configuration(_ arguments: [String], environment: [String: String] = secretOnly) throws -> ServerConfiguration {
@@ -80,6 +84,16 @@ import Testing
         for setting in Self.cases {
             #expect(!setting.isApplied(configuration), "\(setting.flag) \(setting.text) is its default, so the case shows nothing")
         }
+    }
+
+    @Test("The retention is 7 days with forwarding and none without, unless one is given; durations take s, m, h or d")
+    func retentionDefaults() throws {
+        #expect(try Self.configuration([]).retention == .init())
+        let forwarding = ["--database-url", "postgres://fr@db.example.com/sensors"]
+        #expect(try Self.configuration(forwarding).retention.maxAgeMilliseconds == 7 * 86_400_000)
+        #expect(try Self.configuration(forwarding + ["--journal-retention", "90m"]).retention.maxAgeMilliseconds == 90 * 60_000)
+        #expect(try Self.configuration(["--journal-retention", "3600"]).retention.maxAgeMilliseconds == 3_600_000)
+        #expect(try Self.configuration(["--journal-retention", "2d"]).retention.maxAgeMilliseconds == 2 * 86_400_000)
     }
 
     @Test("Every setting is read from its flag")
@@ -145,6 +159,12 @@ import Testing
                 "FAST_RECEIVER_DATABASE_TABLE must be a table name of at most 51 characters (\(PostgresIdentifier.rule)) for --database-table; got dt-events."
             ),
             ("FAST_RECEIVER_REPLICA", "a\u{7}b", "FAST_RECEIVER_REPLICA must be 1 to 200 printable characters for --replica; got a\u{7}b."),
+            (
+                "FAST_RECEIVER_JOURNAL_RETENTION", "7w",
+                "FAST_RECEIVER_JOURNAL_RETENTION must be a duration such as 7d, 12h, 30m or 3600s for --journal-retention; got 7w."
+            ),
+            ("FAST_RECEIVER_JOURNAL_RETENTION", "30s", "FAST_RECEIVER_JOURNAL_RETENTION must be between 1m and 3650d for --journal-retention; got 30s."),
+            ("FAST_RECEIVER_JOURNAL_MAX_BYTES", "-1", "FAST_RECEIVER_JOURNAL_MAX_BYTES must be between 0 and 1152921504606846976 for --journal-max-bytes; got -1."),
         ]
     )
     func badVariable(variable: String, text: String, sentence: String) throws {

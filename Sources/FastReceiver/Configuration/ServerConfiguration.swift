@@ -34,6 +34,8 @@ public struct ServerConfiguration: Sendable {
     public var logLevel = Logger.Level.info
     /// Where stored events are forwarded; nil (the default) forwards nothing.
     public var forwarding: ForwardingSettings?
+    /// Which sealed segments are deleted, and the journal's byte cap. Default: none deleted, no cap.
+    public var retention = JournalRetention.Policy()
 
     public init() {}
 
@@ -53,6 +55,8 @@ public struct ServerConfiguration: Sendable {
             "log_format": logFormat.rawValue, "log_level": logLevel.rawValue,
             "database": forwarding.map { "\($0.connectionString)" } ?? "- (forwarding off)",
             "database_table": forwarding.map { "\($0.tables.events)" } ?? "-", "replica": forwarding?.replica ?? "-",
+            "journal_retention_s": retention.maxAgeMilliseconds.map { "\($0 / 1000)" } ?? "- (nothing deleted)",
+            "journal_max_bytes": "\(retention.maxBytes)",
         ]
     }
 }

@@ -114,6 +114,8 @@ struct ServeOptions: ParsableArguments {
 
     @OptionGroup(title: "Forwarding to PostgreSQL") var forwarding: ForwardingFlags
 
+    @OptionGroup(title: "Journal retention") var retention: RetentionSettings
+
     /// The receiver's configuration: each setting from its flag, else from `environment`, else its
     /// default; then the secrets, from the secret file or `environment`.
     /// - Throws: `ConfigurationError` naming the first setting that is bad, or saying why there
@@ -143,6 +145,7 @@ struct ServeOptions: ParsableArguments {
         configuration.logFormat = try logFormat.value(in: environment)
         configuration.logLevel = try logLevel.value(in: environment)
         configuration.forwarding = try forwarding.settings(environment: environment)
+        configuration.retention = try retention.policy(isForwarding: configuration.forwarding != nil, environment: environment)
         (configuration.secretSource, configuration.secrets) = try signatures.secrets(environment: environment)
         return configuration
     }
