@@ -4,6 +4,7 @@ import FastReceiverStorage
 import FastReceiverSystem
 import FastReceiverTestSupport
 import Foundation
+import Glibc
 import PostgresTestSupport
 import Testing
 
@@ -148,6 +149,57 @@ struct ForwarderTests {
         let connection = try PostgresConnection(url: server.url)
         #expect(try connection.count("SELECT count(*) FROM dt_events") == 2000)
         #expect(try connection.count("SELECT count(DISTINCT replica) FROM dt_events_positions") == 2)
+    }
+
+    @Test("Retention deletes only sealed segments PostgreSQL holds whole and older than the retention, also after a restart")
+    func retentionDeletesOnlyForwarded() throws {
+        let server = try TestPostgres()
+        let journal = try ForwardingTestJournal()
+        try journal.writeSegment((0..<100).map { ForwardingTestJournal.record($0) }, sequence: 1, compressed: true)
+        try journal.writeSegment((100..<200).map { ForwardingTestJournal.record($0) }, sequence: 2)
+        try journal.writeSegment((200..<300).map { ForwardingTestJournal.record($0) }, sequence: 3)
+        try journal.writeSegment((300..<400).map { ForwardingTestJournal.record($0) }, worker: 1, sequence: 1)
+        let growing = try journal.writeSegment((400..<500).map { ForwardingTestJournal.record($0) }, worker: 1, sequence: 2)
+        let settings = try ForwardingTestJournal.settings(server)
+        let forwarder = Forwarder(settings: settings, catalog: journal.catalog)
+        #expect(forwarder.drain { _ in })
+        // Worker 1's live segment grows after the drain and is then sealed by a newer one: its
+        // last records are not in PostgreSQL.
+        try journal.writeSegment((400..<600).map { ForwardingTestJournal.record($0) }, worker: 1, sequence: 2)
+        try journal.writeSegment((600..<610).map { ForwardingTestJournal.record($0) }, worker: 1, sequence: 3)
+        let all = SegmentName.list(in: journal.journalDirectory)
+        #expect(all.count == 6)
+        // Every file is old but worker 0's second segment.
+        for name in all where !(name.worker == 0 && name.sequence == 2) {
+            try Self.age(journal.journalDirectory + "/" + name.description, seconds: 3 * 86_400)
+        }
+        let policy = JournalRetention.Policy(maxAgeMilliseconds: 86_400_000)
+        let retention = JournalRetention(directory: journal.journalDirectory, policy: policy, health: StorageHealth(),
+                                         isForwarded: { forwarder.hasForwarded($0) })
+        let deleted = retention.enforce(nowMilliseconds: UnixTime.nowMilliseconds())
+        // Worker 0's first (compressed) and worker 1's first: sealed, forwarded whole and old. Not
+        // worker 0's second (young), not the live ones, not the one that grew.
+        #expect(Set(deleted.map(\.baseName)) == ["1767225600001-w000-000001.seg", "1767225600001-w001-000001.seg"])
+        #expect(SegmentName.list(in: journal.journalDirectory).count == 4)
+
+        // A forwarder started afresh reads its positions, forwards the rest of the grown segment,
+        // and only then may that segment go.
+        let restarted = Forwarder(settings: settings, catalog: journal.catalog)
+        let fresh = JournalRetention(directory: journal.journalDirectory, policy: policy, health: StorageHealth(),
+                                     isForwarded: { restarted.hasForwarded($0) })
+        #expect(fresh.enforce(nowMilliseconds: UnixTime.nowMilliseconds()).isEmpty)
+        #expect(restarted.drain { _ in })
+        #expect(restarted.metrics.inserted == 110)
+        #expect(fresh.enforce(nowMilliseconds: UnixTime.nowMilliseconds()).map(\.baseName) == [growing.baseName])
+        let connection = try PostgresConnection(url: server.url)
+        #expect(try connection.count("SELECT count(*) FROM dt_events") == 610)
+    }
+
+    /// Sets a file's last modification `seconds` in the past.
+    static func age(_ path: String, seconds: Int) throws {
+        let then = timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)
+        var times = [then, then]
+        guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }
 
     @Test("event_time is the instant PostgreSQL reads from the same text, to the microsecond")

@@ -35,13 +35,16 @@ struct ForwardingServeTests {
     }
 
     /// A receiver in this process forwarding to `server`, pausing at most 200 ms between attempts.
-    static func receiver(_ server: TestPostgres, url: String? = nil) throws -> TestServer {
+    static func receiver(_ server: TestPostgres, url: String? = nil, configure: (inout ServerConfiguration) -> Void = { _ in }) throws -> TestServer {
         let tables = try #require(PostgresIdentifier("dt_events").flatMap(ForwardingTables.init))
         var settings = ForwardingSettings(connectionString: PostgresConnectionString(url ?? server.url), tables: tables, replica: "test-replica")
         settings.initialBackoffMilliseconds = 20
         settings.maxBackoffMilliseconds = 200
         settings.pollMilliseconds = 10
-        return try TestServer { configuration in configuration.forwarding = settings }
+        return try TestServer { configuration in
+            configuration.forwarding = settings
+            configure(&configuration)
+        }
     }
 
     static func post(_ count: Int, to receiver: TestServer, type: DTEventFactory.EventType = .temperature) throws -> [String] {
@@ -95,6 +98,56 @@ struct ForwardingServeTests {
         #expect(Self.waitUntil { Self.rows(server) == 600 })
         #expect(Set(ids).count == 600)
         #expect(receiver.receiver.forwarder?.metrics.rejected == 0)
+    }
+
+    @Test("At --journal-max-bytes events are answered 503 with Retry-After and /readyz 503; forwarded segments are deleted and it heals")
+    func byteCapHeals() throws {
+        let server = try TestPostgres()
+        try server.stop()
+        let cap: Int64 = 192 << 10
+        let receiver = try Self.receiver(server) { configuration in
+            configuration.journal.segmentMaxBytes = 64 << 10
+            configuration.retention = .init(maxAgeMilliseconds: 7 * 86_400_000, maxBytes: cap)
+        }
+        // PostgreSQL is down: nothing may be deleted, so the journal fills up to its cap. Requests
+        // are pipelined, 32 at a time, until one is refused with every sealed segment compressed
+        // (compression alone frees space for a while). TestServer runs two workers, so two live segments.
+        var accepted: [String] = []
+        #expect(Self.waitUntil(timeout: 120) {
+            guard let requests = try? (0..<32).map({ _ in try receiver.signedRequest() }),
+                  let connection = try? RawConnection(port: receiver.port)
+            else { return false }
+            defer { connection.close() }
+            connection.send(requests.flatMap(\.1))
+            let statuses = connection.readResponses(requests.count)
+            accepted += zip(requests, statuses).filter { $0.1 == 200 }.map(\.0.0.eventID)
+            let plain = SegmentName.list(in: receiver.journal.directory).filter { !$0.isCompressed }
+            return statuses.contains { $0 != 200 } && plain.count <= 2
+        })
+        let request = try receiver.factory.request(type: .temperature)
+        let refusal = try receiver.client().post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"])
+        #expect(refusal.status == 503)
+        #expect(refusal.header("Retry-After") == "30")
+        #expect(try receiver.client().request(method: "GET", path: "/readyz").status == 503)
+        let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+        #expect(try #require(MetricsTests.value(metrics, "fast_receiver_journal_bytes")) >= Double(cap))
+        #expect(MetricsTests.value(metrics, "fast_receiver_journal_max_bytes") == Double(cap))
+        #expect(MetricsTests.value(metrics, "fast_receiver_journal_segments_deleted") == 0)
+
+        // PostgreSQL is back: the forwarder catches up, retention deletes forwarded segments, and
+        // events are taken again.
+        try server.start()
+        #expect(try Self.waitUntil(timeout: 120) {
+            let connection = try receiver.client()
+            let request = try receiver.factory.request(type: .temperature)
+            guard try connection.post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"]).status == 200 else { return false }
+            accepted.append(request.eventID)
+            return true
+        })
+        #expect(try receiver.client().request(method: "GET", path: "/readyz").status == 200)
+        #expect(receiver.receiver.retention.deletedSegments > 0)
+        #expect(Self.waitUntil { Self.rows(server) == Int64(accepted.count) })
+        #expect(Set(accepted).count == accepted.count)
     }
 
     @Test("A password PostgreSQL refuses: serve starts and answers; the logs, /metrics, --help and errors never show it")
