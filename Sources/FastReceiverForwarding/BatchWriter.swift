@@ -2,8 +2,8 @@ internal import FastReceiverPostgres
 internal import FastReceiverStorage
 internal import FastReceiverSystem
 
-/// Writes a batch into PostgreSQL in one transaction: its rows with `ON CONFLICT (event_id)
-/// DO NOTHING`, the records PostgreSQL refuses for their content into `<table>_rejected`, and
+/// Writes a batch into PostgreSQL in one transaction: its rows with `ON CONFLICT DO NOTHING`
+/// (on the table's key, `event_id`; a table partitioned by time has `(event_id, event_time)`), the records PostgreSQL refuses for their content into `<table>_rejected`, and
 /// this replica's new position in each segment the batch reaches. All of it commits, or none.
 ///
 /// Rows travel by binary COPY, streamed in pieces so that the server parses and inserts while
@@ -42,7 +42,7 @@ final class BatchWriter {
         insertSQL = """
             INSERT INTO \(tables.events.quoted) (event_id, event_type, project_id, device_id, event_time, received_at, labels, data, body)
             SELECT event_id, event_type, project_id, device_id, event_time, received_at, body->'labels', body->'event'->'data', body
-            FROM \(Self.staging) ON CONFLICT (event_id) DO NOTHING
+            FROM \(Self.staging) ON CONFLICT DO NOTHING
             """
         positionSQL = """
             INSERT INTO \(tables.positions.quoted) AS p (replica, segment, worker, segment_offset, complete, updated_at)
