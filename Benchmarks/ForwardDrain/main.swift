@@ -49,7 +49,7 @@ do {
     var bodyBytes = 0
     func writeSegment() {
         let name = SegmentName(createdAtMilliseconds: 1_767_225_600_000 + Int64(sequence), worker: 0, sequence: sequence)
-        FileManager.default.createFile(atPath: data + "/journal/" + name.baseName, contents: Data(segment))
+        _ = FileManager.default.createFile(atPath: data + "/journal/" + name.baseName, contents: Data(segment))
         sequence += 1
         segment = SegmentHeader.encode(createdAtMilliseconds: 1_767_225_600_000 + Int64(sequence))
     }
