@@ -118,7 +118,11 @@ public struct JournalCatalog {
         /// A live segment is read again only once its file has this many bytes.
         var awaitedSize = 0
 
-        public init() {}
+        /// - Parameter offset: where reading starts: 0 for the first record, or an offset a
+        ///   previous read reported as the end of a record.
+        public init(offset: Int = 0) {
+            self.offset = offset
+        }
     }
 
     /// Reads the records of one segment from where `progress` stands.
@@ -138,6 +142,25 @@ public struct JournalCatalog {
     ///   - payload: called with each record's payload, in order.
     public func read(_ name: SegmentName, isLive: Bool, progress: inout Progress, problem: (Problem) -> Void,
                      payload: (UnsafeRawBufferPointer) -> Void) {
+        read(name, isLive: isLive, progress: &progress, problem: problem) { record, _ in
+            payload(record)
+            return true
+        }
+    }
+
+    /// Reads the records of one segment from where `progress` stands, each with the segment
+    /// offset just past it, until the end or until `record` declines one.
+    ///
+    /// For a reader that must know exactly how far it got (the forwarder, which commits that
+    /// offset with the records it wrote): the next call starts with the record declined.
+    /// - Parameters:
+    ///   - isLive: as for `read(_:isLive:progress:problem:payload:)`.
+    ///   - progress: updated to where reading got.
+    ///   - problem: called with what is wrong with the segment, once each.
+    ///   - record: called with each record's payload and the offset after it; returns whether
+    ///     it took the record. False stops reading before it.
+    public func read(_ name: SegmentName, isLive: Bool, progress: inout Progress, problem: (Problem) -> Void,
+                     record: (_ payload: UnsafeRawBufferPointer, _ end: Int) -> Bool) {
         guard !progress.isFinished else { return }
         let plainPath = directory + "/" + name.baseName
         var isLive = isLive && !name.isCompressed
@@ -172,7 +195,7 @@ public struct JournalCatalog {
             if let inflated = segment.inflatedBeforeDamage { problem(.damagedCompression(inflatedBytes: inflated)) }
             let next = segment.withBytes { raw in
                 scan(raw, of: segment, isLive: isLive, progress: &progress, corruptionReadAgain: &corruptionReadAgain,
-                     problem: problem, payload: payload)
+                     problem: problem, record: record)
             }
             guard let next else { return }
             window = next
@@ -185,7 +208,8 @@ public struct JournalCatalog {
     /// Scans bytes read from a segment, from where `progress` stands.
     /// - Returns: the size of the next window to read, when reading goes on in this call.
     private func scan(_ raw: UnsafeRawBufferPointer, of segment: SegmentBytes, isLive: Bool, progress: inout Progress,
-                      corruptionReadAgain: inout Int?, problem: (Problem) -> Void, payload: (UnsafeRawBufferPointer) -> Void) -> Int? {
+                      corruptionReadAgain: inout Int?, problem: (Problem) -> Void,
+                      record: (_ payload: UnsafeRawBufferPointer, _ end: Int) -> Bool) -> Int? {
         // A plain file cut shorter than the offset reached (the server takes back a batch
         // whose write failed) continues from its new end, where the next batch will go.
         var start = min(max(progress.offset, SegmentHeader.bytes) - segment.offset, raw.count)
@@ -205,7 +229,11 @@ public struct JournalCatalog {
         while let item = scanner.next() {
             switch item {
             case .record(let range):
-                payload(UnsafeRawBufferPointer(rebasing: raw[range]))
+                guard record(UnsafeRawBufferPointer(rebasing: raw[range]), segment.offset + range.upperBound) else {
+                    progress.offset = segment.offset + range.lowerBound - JournalRecord.headerBytes
+                    progress.awaitedSize = 0
+                    return nil
+                }
             case .skipped(let offset, let length):
                 if isLive && corruptionReadAgain != segment.offset + offset {
                     corruptionReadAgain = segment.offset + offset
