@@ -104,7 +104,9 @@ struct ForwardingServeTests {
     func byteCapHeals() throws {
         let server = try TestPostgres()
         try server.stop()
-        let cap: Int64 = 192 << 10
+        // Above what the segments preallocated in full take whatever is forwarded: two workers,
+        // each with its active segment and the successor prepared for it, 64 KiB each.
+        let cap: Int64 = 512 << 10
         let receiver = try Self.receiver(server) { configuration in
             configuration.journal.segmentMaxBytes = 64 << 10
             configuration.retention = .init(maxAgeMilliseconds: 7 * 86_400_000, maxBytes: cap)
