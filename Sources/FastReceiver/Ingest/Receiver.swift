@@ -14,7 +14,7 @@ public final class Receiver: Sendable {
     public let journal: Journal
     public let secrets: SecretStore
     public let registry: MetricsRegistry
-    public let server: HTTPServer<EventIngestor>
+    public let server: HTTPServer<EventIngestor, PlainTCPTransport>
 
     /// Recovers the journal and opens every worker's listener.
     /// - Parameter io: the journal's file operations (tests inject a recording seam).
@@ -43,7 +43,7 @@ public final class Receiver: Sendable {
         let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status)
         do {
             server = try HTTPServer(settings: configuration.serverSettings, drain: status.drain, wakeSignals: wake, budget: budget,
-                                    metrics: workerMetrics, logger: logger) { worker in
+                                    metrics: workerMetrics, logger: logger, transport: PlainTCPTransport.Settings()) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
