@@ -163,7 +163,9 @@ final class Worker<Handler: RequestHandler, Transport: ByteTransport>: @unchecke
                 process(connection)
             }
         }
-        if connection.isOpen, connection.machine.isReading, connection.machine.readWaitsFor.isReported(in: ready) {
+        // Input a transport already holds is not reported by epoll: read it once output allows.
+        if connection.isOpen, connection.machine.isReading,
+           connection.machine.readWaitsFor.isReported(in: ready) || connection.transport.hasBufferedInput {
             if case .handshaking = connection.machine.state {
                 handshake(connection)
             } else {
