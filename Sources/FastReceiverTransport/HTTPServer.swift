@@ -48,9 +48,9 @@ public final class HTTPServer<Handler: RequestHandler, Transport: ByteTransport>
             let listener = try ListeningSocket.open(host: settings.host, port: port, reusePort: true, backlog: settings.listenBacklog)
             if port == 0 { port = ListeningSocket.localPort(listener) }
             do {
-                let worker = try Worker<Handler, Transport>(index: index, listener: listener, wake: signals[index],
-                                        metrics: metrics.map { $0[index] } ?? WorkerMetrics(), settings: settings, transport: transport, logger: logger,
-                                        handler: makeHandler(index), budget: budget, drain: drain)
+                let worker = try Worker<Handler, Transport>(
+                    index: index, listener: listener, wake: signals[index], metrics: metrics.map { $0[index] } ?? WorkerMetrics(),
+                    settings: settings, transport: transport, logger: logger, handler: makeHandler(index), budget: budget, drain: drain)
                 workers.append(worker)
             } catch {
                 close(listener)
