@@ -6,7 +6,7 @@ import Testing
 @Suite(.serialized) struct ServerLoadTests {
     @Test("A client trickling its headers is cut at the header deadline; others are served meanwhile")
     func slowClientIsCut() throws {
-        let server = try TestServer { $0.headerTimeoutMilliseconds = 1000 }
+        let server = try TestServer { $0.server.headerTimeoutMilliseconds = 1000 }
         let slow = try RawConnection(port: server.port, timeout: 5)
         defer { slow.close() }
         let start = Date()
@@ -34,7 +34,7 @@ import Testing
 
     @Test("An idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() throws {
-        let server = try TestServer { $0.idleTimeoutMilliseconds = 500 }
+        let server = try TestServer { $0.server.idleTimeoutMilliseconds = 500 }
         let raw = try RawConnection(port: server.port, timeout: 5)
         defer { raw.close() }
         raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -66,7 +66,7 @@ import Testing
 
     @Test("At the connection limit, new connections wait in the backlog and are served later")
     func connectionLimit() throws {
-        let server = try TestServer(threads: 1) { $0.maxConnections = 4 }
+        let server = try TestServer(threads: 1) { $0.server.maxConnections = 4 }
         let held = try (0..<4).map { _ in try RawConnection(port: server.port, timeout: 10) }
         for connection in held { connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
         for connection in held { #expect(connection.readResponses(1) == [200]) }
