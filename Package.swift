@@ -141,7 +141,7 @@ var package = Package(
         testTarget("FastReceiverCryptoTests", ["FastReceiverCrypto", "FastReceiverTransport", "FastReceiverVerification"]),
         testTarget("FastReceiverJSONTests", ["FastReceiverJSON"]),
         testTarget("FastReceiverHTTPTests", ["FastReceiverHTTP"]),
-        testTarget("FastReceiverTransportTests", ["FastReceiverTransport"]),
+        testTarget("FastReceiverTransportTests", ["FastReceiverTransport", "FastReceiverHTTP", "FastReceiverSystem"]),
         testTarget(
             "FastReceiverVerificationTests",
             ["FastReceiverVerification", "FastReceiverJSON", "FastReceiverStorage", "FastReceiverTools"]

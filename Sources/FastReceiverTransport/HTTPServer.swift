@@ -6,15 +6,16 @@ public import Logging
 /// The HTTP/1.1 server: one `SO_REUSEPORT` listener, epoll loop and thread per worker, each
 /// calling its own request handler. `shutdown()` drains it gracefully.
 ///
-/// Generic over the request handler so each worker calls its own handler without boxing.
-public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
+/// Generic over the request handler and the byte transport (plain TCP, or TLS over it), so each
+/// worker calls both directly, without boxing.
+public final class HTTPServer<Handler: RequestHandler, Transport: ByteTransport>: @unchecked Sendable {
     // @unchecked Sendable: workers are handed to their threads once; after `start()` the
     // server object itself is only read (ports) or asked to stop (eventfd writes).
 
     public let settings: ServerSettings
     /// Begun by `shutdown()`; handlers may read it to refuse new work while draining.
     public let drain: DrainState
-    @usableFromInline var workers: [Worker<Handler>] = []
+    @usableFromInline var workers: [Worker<Handler, Transport>] = []
     @usableFromInline var threads: [Thread] = []
     @usableFromInline let finished = DispatchGroup()
     /// The port actually listened on (differs from the settings' when they asked for 0).
@@ -27,12 +28,13 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
     ///     it a waiting answer may be ready); made here when not given.
     ///   - budget: the connection count shared by all workers; made here when not given.
     ///   - metrics: one per worker; made here when not given.
+    ///   - transport: what each connection's transport is made from.
     ///   - makeHandler: called once per worker, on the calling thread, with the worker index.
     /// - Throws: `ListenerError` when the address cannot be used; `SystemError` otherwise; and
     ///   whatever `makeHandler` throws.
     public init(settings: ServerSettings, drain: DrainState = DrainState(), wakeSignals: [WakeSignal]? = nil,
                 budget: ConnectionBudget? = nil, metrics: [WorkerMetrics]? = nil, logger: Logger = Logger(label: "fast-receiver"),
-                makeHandler: (Int) throws -> Handler) throws {
+                transport: Transport.Settings, makeHandler: (Int) throws -> Handler) throws {
         self.settings = settings
         self.drain = drain
         ProcessResources.raiseOpenFileLimit()
@@ -46,9 +48,9 @@ public final class HTTPServer<Handler: RequestHandler>: @unchecked Sendable {
             let listener = try ListeningSocket.open(host: settings.host, port: port, reusePort: true, backlog: settings.listenBacklog)
             if port == 0 { port = ListeningSocket.localPort(listener) }
             do {
-                let worker = try Worker(index: index, listener: listener, wake: signals[index],
-                                        metrics: metrics.map { $0[index] } ?? WorkerMetrics(), settings: settings, logger: logger,
-                                        handler: makeHandler(index), budget: budget, drain: drain)
+                let worker = try Worker<Handler, Transport>(
+                    index: index, listener: listener, wake: signals[index], metrics: metrics.map { $0[index] } ?? WorkerMetrics(),
+                    settings: settings, transport: transport, logger: logger, handler: makeHandler(index), budget: budget, drain: drain)
                 workers.append(worker)
             } catch {
                 close(listener)

@@ -35,7 +35,7 @@ public final class TestServer {
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
-    public var server: HTTPServer<EventIngestor> { receiver.server }
+    public var server: HTTPServer<EventIngestor, PlainTCPTransport> { receiver.server }
     public var journal: Journal { receiver.journal }
     public var port: Int { server.port }
     public var url: String { "http://127.0.0.1:\(port)/" }

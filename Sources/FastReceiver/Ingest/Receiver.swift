@@ -15,7 +15,7 @@ public final class Receiver: Sendable {
     public let journal: Journal
     public let secrets: SecretStore
     public let registry: MetricsRegistry
-    public let server: HTTPServer<EventIngestor>
+    public let server: HTTPServer<EventIngestor, PlainTCPTransport>
     /// Sends stored events to PostgreSQL; nil when the configuration names no database.
     public let forwarder: Forwarder?
     /// Deletes what the retention lets go and holds the journal to its cap.
@@ -57,7 +57,7 @@ public final class Receiver: Sendable {
                                      forwarding: forwarder?.metrics, retention: retention)
         do {
             server = try HTTPServer(settings: configuration.server, drain: status.drain, wakeSignals: wake, budget: budget,
-                                    metrics: workerMetrics, logger: logger) { worker in
+                                    metrics: workerMetrics, logger: logger, transport: PlainTCPTransport.Settings()) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
