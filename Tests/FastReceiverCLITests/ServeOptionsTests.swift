@@ -197,6 +197,16 @@ import Testing
         #expect(throws: ConfigurationError(sentence)) { try options.checkSettings(in: Self.secretOnly) }
     }
 
+    @Test("A journal cap the workers' active and prepared segments would fill by themselves is refused")
+    func capBelowSegments() throws {
+        let small = try ServeOptions.parse(["--threads", "2", "--segment-bytes", "1048576", "--journal-max-bytes", "4194304"])
+        #expect(throws: ConfigurationError(
+            "--journal-max-bytes must be above 2 × --threads × --segment-bytes (4194304), the space the workers' active and prepared segments take; got 4194304."
+        )) { try small.configuration(environment: Self.secretOnly) }
+        let enough = try ServeOptions.parse(["--threads", "2", "--segment-bytes", "1048576", "--journal-max-bytes", "4194305"])
+        #expect(try enough.configuration(environment: Self.secretOnly).retention.maxBytes == 4_194_305)
+    }
+
     @Test("--max-body-bytes takes the largest body the journal can store, and no larger")
     func bodyLimitCap() throws {
         let largest = try Self.configuration(["--max-body-bytes", "\(JournalRecord.maxBodyBytes)"])

@@ -146,7 +146,19 @@ struct ServeOptions: ParsableArguments {
         configuration.logLevel = try logLevel.value(in: environment)
         configuration.forwarding = try forwarding.settings(environment: environment)
         configuration.retention = try retention.policy(isForwarding: configuration.forwarding != nil, environment: environment)
+        try Self.checkCap(configuration)
         (configuration.secretSource, configuration.secrets) = try signatures.secrets(environment: environment)
         return configuration
+    }
+
+    /// Refuses a journal cap that each worker's active segment and its prepared successor would
+    /// fill by themselves: such a journal would stay full, refusing every event, forever.
+    private static func checkCap(_ configuration: ServerConfiguration) throws(ConfigurationError) {
+        let cap = configuration.retention.maxBytes
+        let floor = 2 * Int64(configuration.server.workers) * Int64(configuration.journal.segmentMaxBytes)
+        if cap > 0 && cap <= floor {
+            throw ConfigurationError(
+                "--journal-max-bytes must be above 2 × --threads × --segment-bytes (\(floor)), the space the workers' active and prepared segments take; got \(cap).")
+        }
     }
 }
