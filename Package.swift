@@ -59,7 +59,7 @@ var package = Package(
         // Sockets, epoll workers and connections: knows nothing of DT, verification or the journal.
         .target(
             name: "FastReceiverTransport",
-            dependencies: ["FastReceiverSystem", "FastReceiverHTTP", "FastReceiverMetrics", logging],
+            dependencies: ["FastReceiverSystem", "FastReceiverCrypto", "FastReceiverHTTP", "FastReceiverMetrics", logging],
             swiftSettings: swiftSettings
         ),
         // DT's token rules and the event's identity.

@@ -11,6 +11,8 @@ public import Logging
 public struct ServerConfiguration: Sendable {
     /// Address, worker threads, request limits, deadlines and connection caps of the transport.
     public var server = ServerSettings()
+    /// The certificate and key to serve HTTPS with; nil (the default) serves plain HTTP.
+    public var tls: TLSFiles?
     /// The path DT posts events to. Default `/`.
     public var eventPath: String = "/"
     /// Root of the journal. Default `./data`.
@@ -48,6 +50,7 @@ public struct ServerConfiguration: Sendable {
             "shutdown_grace_ms": "\(server.shutdownGraceMilliseconds)", "clock_skew_s": "\(clockSkew)",
             "secrets": "\(secrets.count) configured (redacted)", "secret_file": secretSource.secretFile ?? "-",
             "log_format": logFormat.rawValue, "log_level": logLevel.rawValue,
+            "tls_cert": tls?.certificateChainFile ?? "-", "tls_key": tls?.privateKeyFile ?? "-",
         ]
     }
 }
