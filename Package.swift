@@ -152,8 +152,8 @@ var package = Package(
         testTarget(
             "FastReceiverTests",
             [
-                "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
-                "FastReceiverVerification",
+                "FastReceiver", "FastReceiverCrypto", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem",
+                "FastReceiverTools", "FastReceiverVerification",
             ]
         ),
     ],
