@@ -98,7 +98,7 @@ var package = Package(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "FastReceiverCrypto", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

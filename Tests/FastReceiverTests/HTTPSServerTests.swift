@@ -288,4 +288,41 @@ import FastReceiverCrypto
         #expect(idleOutcome.closedByServer == true)
         #expect(child.waitForExit(timeout: 30) == 0)
     }
+
+    @Test("send over https: one by one and as an open-loop load test, trusting --ca-file; refused without it, served with --insecure")
+    func sendOverHTTPS() throws {
+        let server = try server()
+        let environment = ShutdownTests.environment()
+        let oneByOne = try ChildProcess(arguments: ["send", "--url", server.url, "--count", "5", "--ca-file", certificates.caFile], environment: environment)
+        #expect(oneByOne.waitForExit(timeout: 60) == 0, "\(oneByOne.standardOutput) \(oneByOne.standardError)")
+        #expect(oneByOne.standardOutput.split(separator: "\n").filter { $0.hasPrefix("200 ") }.count == 5)
+        let load = try ChildProcess(arguments: ["send", "--url", server.url, "--rate", "200", "--count", "100", "--concurrency", "4",
+                                                "--ca-file", certificates.caFile, "--json"], environment: environment)
+        #expect(load.waitForExit(timeout: 60) == 0, "\(load.standardOutput) \(load.standardError)")
+        #expect(load.standardOutput.contains("\"200\":100"), "\(load.standardOutput)")
+        #expect(server.storedLines().count == 105)
+
+        let untrusted = try ChildProcess(arguments: ["send", "--url", server.url, "--count", "1"], environment: environment)
+        #expect(untrusted.waitForExit(timeout: 60) == 1)
+        #expect(untrusted.standardOutput.contains("the certificate is not trusted"), "\(untrusted.standardOutput)")
+        let insecure = try ChildProcess(arguments: ["send", "--url", server.url, "--count", "1", "--insecure"], environment: environment)
+        #expect(insecure.waitForExit(timeout: 60) == 0)
+    }
+
+    @Test("healthcheck speaks https by itself when serve's environment has the certificate and key; a given URL is verified")
+    func healthcheckOverHTTPS() throws {
+        let server = try server()
+        let environment = ShutdownTests.environment([
+            "PORT": "\(server.port)", "HOST": "127.0.0.1",
+            "FAST_RECEIVER_TLS_CERT": certificates.chainFile, "FAST_RECEIVER_TLS_KEY": certificates.keyFile,
+        ])
+        let local = try ChildProcess(arguments: ["healthcheck"], environment: environment)
+        #expect(local.waitForExit(timeout: 30) == 0, "\(local.standardError)")
+        let url = "https://127.0.0.1:\(server.port)/healthz"
+        let verified = try ChildProcess(arguments: ["healthcheck", "--url", url, "--ca-file", certificates.caFile], environment: environment)
+        #expect(verified.waitForExit(timeout: 30) == 0, "\(verified.standardError)")
+        let untrusted = try ChildProcess(arguments: ["healthcheck", "--url", url], environment: environment)
+        #expect(untrusted.waitForExit(timeout: 30) == 1)
+        #expect(untrusted.standardError.contains("the certificate is not trusted: unable to get local issuer certificate"), "\(untrusted.standardError)")
+    }
 }
