@@ -1,10 +1,10 @@
+import FastReceiverCrypto
 import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Testing
 
 @testable import FastReceiver
-import FastReceiverCrypto
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
 
