@@ -61,7 +61,10 @@ public enum ReceiverService {
     static func reloadSecrets(_ receiver: Receiver, logger: Logger) {
         let source = receiver.configuration.secretSource
         guard source.secretFile != nil else {
-            logger.notice("SIGHUP: secrets not reloaded: they come from the environment, which a running process cannot re-read; use --secret-file to rotate without a restart")
+            // With HTTPS on, SIGHUP still reloads the certificate, which logs for itself.
+            if receiver.tls == nil {
+                logger.notice("SIGHUP ignored: secrets come from the environment, which a running process cannot re-read; use --secret-file to rotate without a restart")
+            }
             return
         }
         do {
