@@ -325,4 +325,68 @@ import Testing
         #expect(untrusted.waitForExit(timeout: 30) == 1)
         #expect(untrusted.standardError.contains("the certificate is not trusted: unable to get local issuer certificate"), "\(untrusted.standardError)")
     }
+
+    @Test("A burst of 3 000 TLS connections open at once, each posting an event: every one answered 200, peak RSS within 256 MiB")
+    func burstRSS() throws {
+        let child = try ChildProcess(
+            // One Python thread makes all 3 000 handshakes, which on a busy machine can take longer
+            // than the default header deadline that each handshake counts against.
+            arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2", "--header-timeout", "300",
+                        "--tls-cert", certificates.chainFile, "--tls-key", certificates.keyFile],
+            environment: ShutdownTests.environment())
+        defer { child.signal(SIGKILL) }
+        let port = try child.waitForPort()
+        let factory = DTEventFactory(secret: SignatureSecret(TestServer.secret)!)
+        let requests = try (0..<3000).map { _ in Data(TestServer.raw(try factory.request(type: .temperature))).base64EncodedString() }
+        let requestFile = try certificates.write("burst-requests", Data(requests.joined(separator: "\n").utf8))
+        let result = try ToolProcess.run(["python3", "-c", Self.burstScript, "\(port)", certificates.caFile, requestFile], timeout: 300)
+        #expect(!result.timedOut)
+        #expect(result.standardOutput.contains("{\"200\": 3000}"), "\(result.standardOutput) \(result.standardError)")
+        let status = try String(contentsOfFile: "/proc/\(child.processIdentifier)/status", encoding: .utf8)
+        let peakKiB = try #require(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { Int($0.split(separator: " ", omittingEmptySubsequences: true)[1]) })
+        #expect(peakKiB <= 256 * 1024, "peak RSS \(peakKiB) KiB")
+        child.signal(SIGTERM)
+        #expect(child.waitForExit(timeout: 60) == 0)
+    }
+
+    /// Opens one TLS connection per request line, all at once; each sends its request and reads
+    /// its answer, and none closes until every one has been answered. Prints the statuses counted.
+    static let burstScript = #"""
+        import asyncio, base64, collections, json, resource, ssl, sys
+
+        port, ca, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        requests = [base64.b64decode(line) for line in open(path).read().split()]
+        context = ssl.create_default_context(cafile=ca)
+        statuses = collections.Counter()
+
+        async def post(request, answered, everyone):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=context)
+            try:
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                               if line.lower().startswith(b"content-length:")), 0)
+                await reader.readexactly(length)
+                statuses[int(head.split(b" ")[1])] += 1
+            finally:
+                answered()
+                await everyone.wait()
+                writer.close()
+
+        async def main():
+            everyone = asyncio.Event()
+            left = [len(requests)]
+            def answered():
+                left[0] -= 1
+                if left[0] == 0:
+                    everyone.set()
+            results = await asyncio.gather(*(post(r, answered, everyone) for r in requests), return_exceptions=True)
+            errors = collections.Counter(type(r).__name__ for r in results if isinstance(r, Exception))
+            print(json.dumps(dict(statuses)), json.dumps(dict(errors)), flush=True)
+
+        asyncio.run(main())
+        """#
 }
