@@ -7,8 +7,9 @@ public import FastReceiverVerification
 public import Logging
 
 /// A receiver ready to start: the journal (recovered), the metrics, the secrets, the TLS context
-/// when HTTPS is on, and the server whose workers each run an `EventIngestor`. `ReceiverService` runs one; tests build one on
-/// port 0 with their own file-I/O seam, so both wire the same pieces the same way.
+/// when HTTPS is on, and the server whose workers each run an `EventIngestor`. `ReceiverService`
+/// runs one; tests build one on port 0 with their own file-I/O seam, so both wire the same pieces
+/// the same way.
 public final class Receiver: Sendable {
     public let configuration: ServerConfiguration
     public let status: ServiceStatus
