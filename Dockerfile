@@ -54,6 +54,10 @@ ENV DATA_DIR=/data \
     SWIFT_BACKTRACE=enable=yes,sanitize=yes,threads=all,images=all,interactive=no,swift-backtrace=/usr/local/libexec/swift/swift-backtrace-static
 
 # The journal. A new named volume starts with this directory's owner, so the user can write it.
+# For HTTPS without a proxy, mount the certificate chain and key read-only (e.g. at /tls) and
+# set FAST_RECEIVER_TLS_CERT=/tls/fullchain.pem and FAST_RECEIVER_TLS_KEY=/tls/privkey.pem; the
+# files must be readable by uid 10001. SIGHUP (docker kill --signal HUP) reloads them, and the
+# HEALTHCHECK below then speaks https by itself.
 VOLUME /data
 USER 10001:10001
 EXPOSE 8080

@@ -59,7 +59,7 @@ var package = Package(
         // Sockets, epoll workers and connections: knows nothing of DT, verification or the journal.
         .target(
             name: "FastReceiverTransport",
-            dependencies: ["FastReceiverSystem", "FastReceiverHTTP", "FastReceiverMetrics", logging],
+            dependencies: ["FastReceiverSystem", "FastReceiverCrypto", "FastReceiverHTTP", "FastReceiverMetrics", logging],
             swiftSettings: swiftSettings
         ),
         // DT's token rules and the event's identity.
@@ -106,7 +106,7 @@ var package = Package(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
-                "FastReceiverForwarding", "FastReceiverPostgres",
+                "FastReceiverCrypto", "FastReceiverForwarding", "FastReceiverPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -166,8 +166,8 @@ var package = Package(
         testTarget(
             "FastReceiverTests",
             [
-                "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
-                "FastReceiverVerification", "FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport",
+                "FastReceiver", "FastReceiverCrypto", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem",
+                "FastReceiverTools", "FastReceiverVerification", "FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport",
             ]
         ),
     ],

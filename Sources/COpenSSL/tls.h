@@ -202,6 +202,20 @@ static int fr_tls_socket_create(BIO *bio) {
     return 1;
 }
 
+/// The socket BIO method above; NULL on failure. Each context owns one.
+static inline BIO_METHOD *fr_tls_socket_method_new(void) {
+    BIO_METHOD *method = BIO_meth_new(BIO_TYPE_SOCKET, "fast-receiver socket");
+    if (method == NULL) return NULL;
+    if (BIO_meth_set_read(method, fr_tls_socket_read) != 1
+        || BIO_meth_set_write(method, fr_tls_socket_write) != 1
+        || BIO_meth_set_ctrl(method, fr_tls_socket_ctrl) != 1
+        || BIO_meth_set_create(method, fr_tls_socket_create) != 1) {
+        BIO_meth_free(method);
+        return NULL;
+    }
+    return method;
+}
+
 // MARK: context
 
 /// Frees a context bundle; every SSL made from it must be gone (each holds the SSL_CTX, and
@@ -231,13 +245,9 @@ static inline void *fr_tls_server_new(long cache_capacity, long session_lifetime
     s->ticket_rotation_ns = (uint64_t)session_lifetime * 1000000000u;
     s->ticket_lock = CRYPTO_THREAD_lock_new();
     s->ticket_cipher = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
-    s->socket_method = BIO_meth_new(BIO_TYPE_SOCKET, "fast-receiver socket");
+    s->socket_method = fr_tls_socket_method_new();
     SSL_CTX *ctx = s->ctx = SSL_CTX_new_ex(NULL, NULL, TLS_server_method());
     if (s->ticket_lock == NULL || s->ticket_cipher == NULL || s->socket_method == NULL || s->ctx == NULL) goto fail;
-    if (BIO_meth_set_read(s->socket_method, fr_tls_socket_read) != 1
-        || BIO_meth_set_write(s->socket_method, fr_tls_socket_write) != 1
-        || BIO_meth_set_ctrl(s->socket_method, fr_tls_socket_ctrl) != 1
-        || BIO_meth_set_create(s->socket_method, fr_tls_socket_create) != 1) goto fail;
     if (RAND_bytes((unsigned char *)&s->ticket_current, (int)sizeof(s->ticket_current)) != 1) goto fail;
     s->ticket_current_since_ns = fr_tls_monotonic_ns();
 
@@ -423,6 +433,95 @@ static inline void *fr_tls_connection_new(void *server, int fd) {
     SSL_set_bio(ssl, bio, bio); // one BIO for both directions: the SSL owns it
     SSL_set_accept_state(ssl);
     return ssl;
+}
+
+// MARK: the client side (send and healthcheck)
+
+/// A client SSL_CTX and the socket BIO method its connections use.
+typedef struct {
+    SSL_CTX *ctx;
+    BIO_METHOD *socket_method;
+} fr_tls_client;
+
+static inline void fr_tls_client_free(void *client) {
+    fr_tls_client *c = (fr_tls_client *)client;
+    SSL_CTX_free(c->ctx);
+    BIO_meth_free(c->socket_method);
+    OPENSSL_free(c);
+}
+
+/// Outcomes of making a client context.
+enum {
+    FR_TLS_CLIENT_OK = 0,
+    FR_TLS_CLIENT_FAILED = 1,    // OpenSSL could not make the context (the error queue says why)
+    FR_TLS_CLIENT_BAD_CA = 2,    // the CA file holds no certificate OpenSSL can load
+};
+
+/// A client context into `*client`: TLS 1.2 and 1.3, ALPN http/1.1, and the server's chain
+/// verified against `ca_file` (the system's trust store when NULL) unless `verify` is 0.
+/// Returns an FR_TLS_CLIENT_* code.
+static inline int fr_tls_client_new(const char *ca_file, int verify, void **client) {
+    static const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    *client = NULL;
+    fr_tls_client *c = (fr_tls_client *)OPENSSL_zalloc(sizeof(fr_tls_client));
+    if (c == NULL) return FR_TLS_CLIENT_FAILED;
+    c->socket_method = fr_tls_socket_method_new();
+    c->ctx = SSL_CTX_new_ex(NULL, NULL, TLS_client_method());
+    int result = FR_TLS_CLIENT_FAILED;
+    if (c->socket_method == NULL || c->ctx == NULL) goto fail;
+    if (SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION) != 1) goto fail;
+    if (SSL_CTX_set_alpn_protos(c->ctx, alpn, sizeof(alpn)) != 0) goto fail;
+    SSL_CTX_set_options(c->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(c->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (verify) {
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+        if (ca_file != NULL) {
+            if (SSL_CTX_load_verify_file(c->ctx, ca_file) != 1) {
+                result = FR_TLS_CLIENT_BAD_CA;
+                goto fail;
+            }
+        } else if (SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
+            goto fail;
+        }
+    } else {
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
+    }
+    *client = c;
+    return FR_TLS_CLIENT_OK;
+fail:
+    fr_tls_client_free(c);
+    return result;
+}
+
+/// A client SSL on the connected socket `fd` (which it never closes) for the server `host`: an
+/// IP address is checked against the certificate's IP addresses, a name against its DNS names
+/// and sent as SNI. NULL on failure.
+static inline void *fr_tls_client_connection_new(void *client, int fd, const char *host) {
+    fr_tls_client *c = (fr_tls_client *)client;
+    SSL *ssl = SSL_new(c->ctx);
+    if (ssl == NULL) return NULL;
+    BIO *bio = BIO_new(c->socket_method);
+    if (bio == NULL) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    BIO_set_data(bio, (void *)(intptr_t)fd);
+    SSL_set_bio(ssl, bio, bio);
+    SSL_set_connect_state(ssl);
+    if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1) {
+        ERR_clear_error();
+        if (SSL_set_tlsext_host_name(ssl, host) != 1 || SSL_set1_host(ssl, host) != 1) {
+            SSL_free(ssl);
+            return NULL;
+        }
+    }
+    return ssl;
+}
+
+/// Why the peer's certificate did not verify ("certificate has expired"), or NULL if it did.
+static inline const char *fr_tls_verify_failure(void *ssl) {
+    long result = SSL_get_verify_result((SSL *)ssl);
+    return result == X509_V_OK ? NULL : X509_verify_cert_error_string(result);
 }
 
 /// Frees an SSL. With `keep_session`, first marks it as properly shut down, so that its

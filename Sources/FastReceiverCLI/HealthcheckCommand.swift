@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import FastReceiverTools
 internal import Foundation
@@ -17,12 +18,18 @@ struct HealthcheckCommand: ParsableCommand {
             and exits 1: nothing listening, no answer within the timeout, or any other status. \
             The default URL is http://127.0.0.1:$PORT/healthz (PORT defaults to 8080; a HOST \
             other than 0.0.0.0 or :: replaces 127.0.0.1), which is what serve listens on in \
-            the same environment.
+            the same environment. When that environment gives serve a certificate and key \
+            (FAST_RECEIVER_TLS_CERT and FAST_RECEIVER_TLS_KEY), the default URL is https and \
+            the certificate is not checked: the name it is issued for is not 127.0.0.1, and \
+            the question is only whether the server answers. A URL given with --url is \
+            verified unless --insecure is given.
             """
     )
 
-    @Option(help: ArgumentHelp("What to GET. Default http://127.0.0.1:${PORT:-8080}/healthz.", valueName: "url"))
+    @Option(help: ArgumentHelp("What to GET. Default http://127.0.0.1:${PORT:-8080}/healthz (https with TLS on).", valueName: "url"))
     var url: String?
+
+    @OptionGroup var tls: ClientTLSOptions
 
     @Option(help: ArgumentHelp("Seconds to wait for the connection, and then for the answer.", valueName: "seconds"))
     var timeout: Double = 5
@@ -36,8 +43,17 @@ struct HealthcheckCommand: ParsableCommand {
     func run() throws {
         let problem: String?
         do {
-            let target = try url ?? Self.defaultURL(environment: ProcessInfo.processInfo.environment)
-            problem = Self.check(url: target, timeout: timeout)
+            var options = tls
+            let target: String
+            if let url {
+                target = url
+            } else {
+                let local = try Self.defaultURL(environment: ProcessInfo.processInfo.environment)
+                target = local.url
+                options.insecure = options.insecure || local.isTLS
+            }
+            let isTLS = try HTTPClientConnection.Endpoint(url: target).isTLS
+            problem = Self.check(url: target, tls: isTLS ? try options.context() : nil, timeout: timeout)
         } catch {
             problem = "\(error)"
         }
@@ -47,12 +63,14 @@ struct HealthcheckCommand: ParsableCommand {
         }
     }
 
-    /// The health endpoint of a `serve` started with the same environment: its `--host` and
-    /// `--port` settings, read as `serve` reads them.
-    /// - Throws: `ConfigurationError` when `HOST` or `PORT` is one `serve` would refuse.
-    static func defaultURL(environment: [String: String]) throws -> String {
+    /// The health endpoint of a `serve` started with the same environment: its `--host`,
+    /// `--port`, `--tls-cert` and `--tls-key` settings, read as `serve` reads them.
+    /// - Returns: the URL, and whether it is https.
+    /// - Throws: `ConfigurationError` when `HOST`, `PORT` or the TLS pair is one `serve` would refuse.
+    static func defaultURL(environment: [String: String]) throws -> (url: String, isTLS: Bool) {
         // Serve's own declarations, with nothing given on the command line.
         let address = try ListenAddress.parse([])
+        let isTLS = try TLSSettings.parse([]).files(environment: environment) != nil
         let port = try address.port.value(in: environment)
         var host = try address.host.value(in: environment)
         if host == "0.0.0.0" || host == "::" {
@@ -60,15 +78,16 @@ struct HealthcheckCommand: ParsableCommand {
         } else if host.contains(":") {
             host = "[\(host)]"
         }
-        return "http://\(host):\(port)/healthz"
+        return ("\(isTLS ? "https" : "http")://\(host):\(port)/healthz", isTLS)
     }
 
     /// GETs `url` once.
     /// - Returns: nil on a 2xx answer, else one sentence saying what went wrong.
-    static func check(url: String, timeout: Double) -> String? {
+    /// - Parameter tls: whom to trust for an https URL.
+    static func check(url: String, tls: TLSClientContext? = nil, timeout: Double) -> String? {
         let connection: HTTPClientConnection
         do {
-            connection = HTTPClientConnection(endpoint: try HTTPClientConnection.Endpoint(url: url))
+            connection = HTTPClientConnection(endpoint: try HTTPClientConnection.Endpoint(url: url), tls: tls)
         } catch {
             return error.description
         }
@@ -86,8 +105,10 @@ struct HealthcheckCommand: ParsableCommand {
             default:
                 return "GET \(url) failed: \(error)."
             }
-        } catch {
+        } catch let error as ClientError {
             return "GET \(url) failed: \(error)"
+        } catch {
+            return "GET \(url) failed: \(error)."
         }
         guard (200..<300).contains(response.status) else {
             // The first line of the answer, which for FastReceiver says why (e.g. "not ready").

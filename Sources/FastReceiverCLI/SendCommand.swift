@@ -1,4 +1,5 @@
 internal import ArgumentParser
+internal import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import FastReceiverTools
 internal import FastReceiverVerification
@@ -37,8 +38,10 @@ struct SendCommand: ParsableCommand {
         case deskOccupancy, contact
     }
 
-    @Option(help: ArgumentHelp("Where to post, e.g. http://127.0.0.1:8080/.", valueName: "url"))
+    @Option(help: ArgumentHelp("Where to post, e.g. http://127.0.0.1:8080/ or https://receiver.example.com/.", valueName: "url"))
     var url: String
+
+    @OptionGroup var tls: ClientTLSOptions
 
     @Option(help: ArgumentHelp("How many events to send. Default 10 one by one; no limit in a load test.", valueName: "n"))
     var count: Int?
@@ -72,21 +75,25 @@ struct SendCommand: ParsableCommand {
             let secrets = try SecretSource(environment: ProcessInfo.processInfo.environment).load()
             let factory = DTEventFactory(secret: secrets[0])
             let endpoint = try HTTPClientConnection.Endpoint(url: url)
+            let context = endpoint.isTLS ? try tls.context() : nil
             let types = type == .all ? DTEventFactory.EventType.allCases : DTEventFactory.EventType(rawValue: type.rawValue).map { [$0] } ?? []
             let isSuccess = isLoadTest
-                ? try runLoadTest(factory: factory, endpoint: endpoint, types: types)
-                : try sendOneByOne(factory: factory, endpoint: endpoint, types: types)
+                ? try runLoadTest(factory: factory, endpoint: endpoint, tls: context, types: types)
+                : try sendOneByOne(factory: factory, endpoint: endpoint, tls: context, types: types)
             if !isSuccess { throw ExitCode(1) }
         } catch let error as SecretSourceError {
             throw ExitCode.refusal(printing: error)
         } catch let error as ClientError {
             throw ExitCode.refusal(printing: error)
+        } catch let error as TLSContextError {
+            throw ExitCode.refusal(printing: error)
         }
     }
 
     /// Posts `count` events on one connection and prints each answer; returns whether all were 2xx.
-    private func sendOneByOne(factory: DTEventFactory, endpoint: HTTPClientConnection.Endpoint, types: [DTEventFactory.EventType]) throws -> Bool {
-        let connection = HTTPClientConnection(endpoint: endpoint)
+    private func sendOneByOne(factory: DTEventFactory, endpoint: HTTPClientConnection.Endpoint, tls: TLSClientContext?,
+                              types: [DTEventFactory.EventType]) throws -> Bool {
+        let connection = HTTPClientConnection(endpoint: endpoint, tls: tls)
         let signer = try DTEventSigner(factory: factory)
         var failures = 0
         for index in 0..<(count ?? 10) {
@@ -108,12 +115,13 @@ struct SendCommand: ParsableCommand {
     }
 
     /// Runs the load test and prints its summary; returns whether every request was answered 2xx.
-    private func runLoadTest(factory: DTEventFactory, endpoint: HTTPClientConnection.Endpoint, types: [DTEventFactory.EventType]) throws -> Bool {
+    private func runLoadTest(factory: DTEventFactory, endpoint: HTTPClientConnection.Endpoint, tls: TLSClientContext?,
+                             types: [DTEventFactory.EventType]) throws -> Bool {
         let plan = try LoadPlan(rate: rate, connections: concurrency ?? (rate == nil ? 1 : 16), count: count,
                                 duration: duration ?? (count == nil ? 10 : nil))
         let supply = try SignedRequestSupply(factory: factory, endpoint: endpoint, types: types, plan: plan)
         FileHandle.standardError.write(Data("fast-receiver: signed \(supply.poolCount) events in \(String(format: "%.2f", supply.poolSigningSeconds)) s\n".utf8))
-        var generator = try LoadGenerator(endpoint: endpoint, plan: plan, supply: supply, recorder: HistogramLatencyRecorder())
+        var generator = try LoadGenerator(endpoint: endpoint, plan: plan, supply: supply, recorder: HistogramLatencyRecorder(), tls: tls)
         let report: LoadReport
         do {
             report = try generator.run()

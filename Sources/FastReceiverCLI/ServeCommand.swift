@@ -12,7 +12,9 @@ struct ServeCommand: ParsableCommand {
             Every flag also reads the environment variable in brackets; flags win. The secret \
             comes from DT_SIGNATURE_SECRET (DT_SIGNATURE_SECRET_PREVIOUS is also accepted while \
             rotating) or from --secret-file; from either, whitespace around a secret (spaces, \
-            tabs, a trailing newline) is removed. SIGTERM or SIGINT drains and exits 0.
+            tabs, a trailing newline) is removed. With --tls-cert and --tls-key the port speaks \
+            HTTPS only (TLS 1.2 and 1.3). SIGHUP reads the secret file and the TLS certificate \
+            and key again; SIGTERM or SIGINT drains and exits 0.
             """
     )
 

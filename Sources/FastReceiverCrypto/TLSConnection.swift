@@ -1,6 +1,7 @@
 internal import COpenSSL
 
-/// The server side of one TLS connection over a non-blocking socket, for an epoll loop.
+/// One TLS connection over a socket: the server side, for an epoll loop, or the client side,
+/// for `send` and `healthcheck`.
 ///
 /// Every call returns at once. `wantRead` and `wantWrite` say which readiness to wait for before
 /// calling the same method again, and either can come from any call: a read may have to write
@@ -56,7 +57,7 @@ public final class TLSConnection {
     }
 
     /// The context this connection was made from, kept alive as long as the connection is.
-    public let context: TLSServerContext
+    private let context: AnyObject
     /// The SSL object.
     private let ssl: UnsafeMutableRawPointer
     /// Set after a fatal error, after which OpenSSL must not be asked to send close_notify.
@@ -69,6 +70,18 @@ public final class TLSConnection {
     /// - Throws: `CryptoError` when OpenSSL cannot allocate the connection.
     public init(context: TLSServerContext, descriptor: Int32) throws(CryptoError) {
         guard let ssl = fr_tls_connection_new(context.server, descriptor) else { throw CryptoError("SSL_new") }
+        self.context = context
+        self.ssl = ssl
+    }
+
+    /// Starts the client side of TLS on a connected socket.
+    /// - Parameters:
+    ///   - context: the client policy and trust.
+    ///   - descriptor: the socket; never closed here.
+    ///   - serverName: the host the certificate must name (an IP address or a DNS name, sent as SNI).
+    /// - Throws: `CryptoError` when OpenSSL cannot allocate the connection or take the name.
+    public init(client context: TLSClientContext, descriptor: Int32, serverName: String) throws(CryptoError) {
+        guard let ssl = fr_tls_client_connection_new(context.client, descriptor, serverName) else { throw CryptoError("SSL_new") }
         self.context = context
         self.ssl = ssl
     }
@@ -142,6 +155,12 @@ public final class TLSConnection {
     /// start of the next record. When true, read again without waiting for epoll.
     public var hasBufferedInput: Bool {
         fr_tls_has_pending(ssl) == 1
+    }
+
+    /// Why the peer's certificate was not trusted ("certificate has expired", "hostname
+    /// mismatch"), after a client handshake failed on it; nil when it verified or was not checked.
+    public var verificationFailure: String? {
+        fr_tls_verify_failure(ssl).map { String(cString: $0) }
     }
 
     /// Whether the handshake has completed.

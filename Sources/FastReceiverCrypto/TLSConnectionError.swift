@@ -30,6 +30,12 @@ public struct TLSConnectionError: Error, Sendable, Equatable, CustomStringConver
         return String(cString: text)
     }
 
+    /// The socket's errno when the socket failed; nil for other causes.
+    public var socketErrno: Int32? {
+        if case .socket(let error) = cause { return error }
+        return nil
+    }
+
     public var description: String {
         switch cause {
         case .peerClosed:

@@ -1,23 +1,29 @@
+public import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import Foundation
 internal import Glibc
 
-/// A small blocking HTTP/1.1 client over one keep-alive connection, for `send`, `healthcheck`
-/// and tests. Plain HTTP only: FastReceiver sits behind a TLS-terminating load balancer.
+/// A small blocking HTTP/1.1 client over one keep-alive connection, plain or over TLS, for
+/// `send`, `healthcheck` and tests.
 public final class HTTPClientConnection {
-    /// A parsed `http://host[:port]/path` URL.
+    /// A parsed `http://host[:port]/path` or `https://host[:port]/path` URL.
     public struct Endpoint: Sendable {
         public var host: String
         public var port: Int
         public var path: String
+        /// Whether the URL is `https://`.
+        public var isTLS: Bool
 
-        /// - Throws: `ClientError` for anything but an http URL.
+        /// - Throws: `ClientError` for anything but an http or https URL with a host.
         public init(url: String) throws(ClientError) {
-            guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host, !host.isEmpty else {
-                throw ClientError("The URL \(url) is not an http:// URL with a host (https is terminated by your load balancer; send to the receiver directly).")
+            guard let components = URLComponents(string: url), components.scheme == "http" || components.scheme == "https",
+                  let host = components.host, !host.isEmpty
+            else {
+                throw ClientError("The URL \(url) is not an http:// or https:// URL with a host.")
             }
             self.host = host
-            self.port = components.port ?? 80
+            self.isTLS = components.scheme == "https"
+            self.port = components.port ?? (isTLS ? 443 : 80)
             let path = components.percentEncodedPath
             self.path = (path.isEmpty ? "/" : path) + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
         }
@@ -37,15 +43,24 @@ public final class HTTPClientConnection {
     }
 
     public let endpoint: Endpoint
+    /// The TLS policy and trust for an https endpoint; nil trusts the system's store.
+    private var tlsContext: TLSClientContext?
     private var descriptor: Int32 = -1
+    /// The TLS connection over `descriptor`, for an https endpoint.
+    private var tls: TLSConnection?
     private var pending: [UInt8] = []
 
-    public init(endpoint: Endpoint) {
+    /// - Parameters:
+    ///   - endpoint: where to connect.
+    ///   - tls: for an https endpoint, whom to trust (`--ca-file`, `--insecure`); nil verifies
+    ///     against the system's trust store.
+    public init(endpoint: Endpoint, tls: TLSClientContext? = nil) {
         self.endpoint = endpoint
+        self.tlsContext = tls
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        disconnect()
     }
 
     /// Opens the connection if it is not open.
@@ -73,6 +88,7 @@ public final class HTTPClientConnection {
                 if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 {
                     descriptor = fd
                     pending = []
+                    if endpoint.isTLS { try startTLS() }
                     return
                 }
                 lastError = SystemError("connect")
@@ -84,9 +100,33 @@ public final class HTTPClientConnection {
     }
 
     public func disconnect() {
+        tls = nil
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
         pending = []
+    }
+
+    /// Runs the TLS handshake on the connected socket, verifying the server unless told not to.
+    private func startTLS() throws {
+        do {
+            let context = try tlsContext ?? TLSClientContext()
+            tlsContext = context
+            let connection = try TLSConnection(client: context, descriptor: descriptor, serverName: endpoint.host)
+            tls = connection
+            switch connection.handshake() {
+            case .done:
+                return
+            case .wantRead, .wantWrite:
+                // The socket blocks up to its timeout, so waiting means the timeout passed.
+                throw SystemError("TLS handshake", errno: ETIMEDOUT)
+            case .failed(let error):
+                let reason = connection.verificationFailure.map { "the certificate is not trusted: \($0)" } ?? "\(error)"
+                throw ClientError("The TLS handshake with \(endpoint.host):\(endpoint.port) failed: \(reason)")
+            }
+        } catch {
+            disconnect()
+            throw error
+        }
     }
 
     /// Sends raw bytes (a whole request, or several pipelined ones).
@@ -94,15 +134,41 @@ public final class HTTPClientConnection {
         try connect()
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let written: Int
+            if let tls {
+                written = bytes[offset...].withUnsafeBytes { Self.count(of: tls.write($0)) }
+            } else {
+                written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            }
             if written < 0 {
-                if errno == EINTR { continue }
+                if errno == EINTR, tls == nil { continue }
                 let error = SystemError("send")
                 disconnect()
                 throw error
             }
             offset += written
         }
+    }
+
+    /// A TLS write's byte count, or -1 with errno set as a socket write would leave it.
+    private static func count(of result: TLSConnection.WriteResult) -> Int {
+        switch result {
+        case .bytes(let count): return count
+        case .wantRead, .wantWrite: errno = EAGAIN
+        case .failed(let error): errno = error.socketErrno ?? ECONNRESET
+        }
+        return -1
+    }
+
+    /// A TLS read's byte count (0 at the end), or -1 with errno set as `recv` would leave it.
+    private static func count(of result: TLSConnection.ReadResult) -> Int {
+        switch result {
+        case .bytes(let count): return count
+        case .closed: return 0
+        case .wantRead, .wantWrite: errno = EAGAIN
+        case .failed(let error): errno = error.socketErrno ?? ECONNRESET
+        }
+        return -1
     }
 
     /// POSTs `body` with the given extra header lines (`Name: value`).
@@ -171,7 +237,10 @@ public final class HTTPClientConnection {
     private func fill() throws {
         guard descriptor >= 0 else { throw SystemError("recv", errno: ENOTCONN) }
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        let received = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        let received = chunk.withUnsafeMutableBytes { buffer in
+            if let tls { return Self.count(of: tls.read(into: buffer)) }
+            return recv(descriptor, buffer.baseAddress, buffer.count, 0)
+        }
         if received <= 0 {
             let error = received == 0 ? SystemError("recv", errno: ECONNRESET) : SystemError("recv")
             disconnect()

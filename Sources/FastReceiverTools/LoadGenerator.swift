@@ -1,3 +1,4 @@
+public import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import Glibc
 
@@ -7,7 +8,8 @@ internal import Glibc
 /// One thread drives every connection through non-blocking sockets, so hundreds of connections
 /// cost no more threads than one. Open-loop sends are timed by a timerfd armed at each next due
 /// time (nanosecond resolution; epoll's own timeout counts in milliseconds). Responses are framed
-/// by `HTTPResponseScanner` and their bodies skipped unread.
+/// by `HTTPResponseScanner` and their bodies skipped unread. An https endpoint gets a TLS
+/// handshake on each connection before it counts as connected.
 ///
 /// Connections are opened before the clock starts. A connection that breaks fails the request it
 /// carried (a connection error) and is reopened for the next one; a refused connect waits
@@ -19,6 +21,8 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
     public private(set) var recorder: Recorder
     private let supply: SignedRequestSupply
     private let address: SocketAddress
+    /// The client TLS context, for an https endpoint.
+    private let tls: TLSClientContext?
 
     private var connections: [LoadConnection] = []
     /// Connections in `.idle`, and in `.closed`.
@@ -48,9 +52,22 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
     ///   - plan: what to send and when to stop.
     ///   - supply: the signed requests (made for the same plan and endpoint).
     ///   - recorder: records each answer's latency in microseconds.
-    /// - Throws: `ClientError` when the host does not resolve.
-    public init(endpoint: HTTPClientConnection.Endpoint, plan: LoadPlan, supply: SignedRequestSupply, recorder: Recorder) throws(ClientError) {
+    ///   - tls: for an https endpoint, whom to trust; nil trusts the system's store.
+    /// - Throws: `ClientError` when the host does not resolve or the TLS context cannot be made.
+    public init(endpoint: HTTPClientConnection.Endpoint, plan: LoadPlan, supply: SignedRequestSupply, recorder: Recorder,
+                tls: TLSClientContext? = nil) throws(ClientError) {
         self.endpoint = endpoint
+        if !endpoint.isTLS {
+            self.tls = nil
+        } else if let tls {
+            self.tls = tls
+        } else {
+            do {
+                self.tls = try TLSClientContext()
+            } catch {
+                throw ClientError(error.description)
+            }
+        }
         self.plan = plan
         self.supply = supply
         self.recorder = recorder
@@ -227,9 +244,32 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
         UInt64(index) | UInt64(connections[index].generation) << 32
     }
 
+    /// Starts the TLS handshake on a connected socket.
+    private mutating func startTLS(_ index: Int, context: TLSClientContext, now: UInt64) {
+        do {
+            connections[index].tls = try TLSConnection(client: context, descriptor: connections[index].descriptor, serverName: endpoint.host)
+        } catch {
+            connected(index, error: SystemError("SSL_new", errno: ENOMEM), now: now)
+            return
+        }
+        handshake(index, now: now)
+    }
+
+    /// Runs the TLS handshake as far as the socket allows; the connection is connected once it is done.
+    private mutating func handshake(_ index: Int, now: UInt64) {
+        guard let tls = connections[index].tls else { return }
+        switch tls.handshake() {
+        case .done: connected(index, error: nil, now: now)
+        case .wantRead: watchWritable(index, false)
+        case .wantWrite: watchWritable(index, true)
+        case .failed: connected(index, error: SystemError("TLS handshake", errno: EPROTO), now: now)
+        }
+    }
+
     /// The connect finished (`error` nil) or failed.
     private mutating func connected(_ index: Int, error: SystemError?, now: UInt64) {
         if let error {
+            connections[index].tls = nil
             close(connections[index].descriptor)
             connections[index].descriptor = -1
             connectFailed(index, error: error, now: now)
@@ -256,6 +296,7 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
     /// reopened at once.
     private mutating func disconnect(_ index: Int, now: UInt64) {
         if connections[index].state == .idle, let position = idle.firstIndex(of: index) { idle.remove(at: position) }
+        connections[index].tls = nil
         if connections[index].descriptor >= 0 { close(connections[index].descriptor) }
         connections[index].descriptor = -1
         connections[index].isWatchingWritable = false
@@ -292,16 +333,25 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
         let index = Int(token & 0xFFFF_FFFF)
         guard index < connections.count, connections[index].generation == UInt32(token >> 32), connections[index].descriptor >= 0 else { return }
         let now = MonotonicClock.nanoseconds()
+        if connections[index].state == .connecting, connections[index].tls != nil {
+            handshake(index, now: now)
+            return
+        }
         if connections[index].state == .connecting {
             guard !events.isDisjoint(with: [.writable, .error, .hangUp]) else { return }
             var failure: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             let status = getsockopt(connections[index].descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
             let error = status != 0 ? SystemError("getsockopt") : failure != 0 ? SystemError("connect", errno: failure) : nil
-            connected(index, error: error, now: now)
+            if error == nil, let tls {
+                startTLS(index, context: tls, now: now)
+            } else {
+                connected(index, error: error, now: now)
+            }
             return
         }
-        if events.contains(.writable), connections[index].state == .busy, connections[index].isRequestUnwritten {
+        // A TLS write may wait for readable (and a read for writable): retry on either.
+        if events.contains(.writable) || connections[index].tls != nil, connections[index].state == .busy, connections[index].isRequestUnwritten {
             flush(index)
         }
         if !events.isDisjoint(with: [.readable, .error, .hangUp, .peerHalfClosed]), connections[index].descriptor >= 0 {
@@ -315,7 +365,15 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
         while connections[index].isRequestUnwritten {
             let offset = connections[index].written
             let written = connections[index].request.withUnsafeBytes { bytes in
-                send(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                if let tls = connections[index].tls {
+                    switch tls.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
+                    case .bytes(let count): return count
+                    case .wantRead, .wantWrite: errno = EAGAIN
+                    case .failed: errno = EPIPE
+                    }
+                    return -1
+                }
+                return send(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written > 0 {
                 connections[index].written += written
@@ -337,8 +395,28 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
 
     /// Reads what has arrived and completes the request it answers.
     private mutating func receive(_ index: Int) {
+        repeat {
+            receiveOnce(index)
+            // Input OpenSSL already holds is never reported by epoll.
+        } while connections[index].tls?.hasBufferedInput == true
+    }
+
+    /// Reads once and completes the request it answers.
+    private mutating func receiveOnce(_ index: Int) {
         let buffer = readBuffer
-        let received = recv(connections[index].descriptor, buffer.baseAddress, buffer.count, 0)
+        let received: Int
+        if let tls = connections[index].tls {
+            switch tls.read(into: buffer) {
+            case .bytes(let count): received = count
+            case .closed: received = 0
+            case .wantRead, .wantWrite: return
+            case .failed:
+                errno = EPROTO
+                received = -1
+            }
+        } else {
+            received = recv(connections[index].descriptor, buffer.baseAddress, buffer.count, 0)
+        }
         let now = MonotonicClock.nanoseconds()
         if received < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
         guard received > 0 else {

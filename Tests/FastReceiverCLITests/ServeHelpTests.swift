@@ -9,6 +9,8 @@ import Testing
     static let table: [(flag: String, variable: String, defaultText: String?)] = [
         ("--host", "HOST", "0.0.0.0"),
         ("--port", "PORT", "8080"),
+        ("--tls-cert", "FAST_RECEIVER_TLS_CERT", nil),
+        ("--tls-key", "FAST_RECEIVER_TLS_KEY", nil),
         ("--path", "FAST_RECEIVER_PATH", "/"),
         ("--threads", "FAST_RECEIVER_THREADS", "the CPUs this process may use"),
         ("--data-dir", "DATA_DIR", "./data"),

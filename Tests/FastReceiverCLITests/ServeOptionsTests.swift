@@ -229,6 +229,24 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Self.configuration(["--secret-file", file + "-absent"], environment: Self.secretOnly) }
     }
 
+    @Test("--tls-cert and --tls-key (or their variables) give the TLS pair together; neither is plain HTTP; one alone is refused")
+    func tlsPair() throws {
+        #expect(try Self.configuration([], environment: Self.secretOnly).tls == nil)
+        let byFlags = try Self.configuration(["--tls-cert", "/c.pem", "--tls-key", "/k.pem"], environment: Self.secretOnly)
+        #expect(byFlags.tls == TLSFiles(certificateChainFile: "/c.pem", privateKeyFile: "/k.pem"))
+        let byVariables = try Self.configuration(
+            [], environment: Self.secretOnly.merging(["FAST_RECEIVER_TLS_CERT": "/c.pem", "FAST_RECEIVER_TLS_KEY": "/k.pem"]) { $1 })
+        #expect(byVariables.tls == byFlags.tls)
+        #expect(throws: ConfigurationError(
+            "--tls-cert (FAST_RECEIVER_TLS_CERT) needs --tls-key (FAST_RECEIVER_TLS_KEY) as well; give both for HTTPS or neither for HTTP.")) {
+            try Self.configuration(["--tls-cert", "/c.pem"], environment: Self.secretOnly)
+        }
+        #expect(throws: ConfigurationError(
+            "--tls-key (FAST_RECEIVER_TLS_KEY) needs --tls-cert (FAST_RECEIVER_TLS_CERT) as well; give both for HTTPS or neither for HTTP.")) {
+            try Self.configuration([], environment: Self.secretOnly.merging(["FAST_RECEIVER_TLS_KEY": "/k.pem"]) { $1 })
+        }
+    }
+
     /// Every setting that can be refused; host, data directory and secret file take any text.
     static let refusable = [
         "PORT", "FAST_RECEIVER_PATH", "FAST_RECEIVER_THREADS", "FAST_RECEIVER_DURABILITY", "FAST_RECEIVER_SEGMENT_BYTES",

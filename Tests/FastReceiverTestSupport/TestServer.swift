@@ -1,7 +1,7 @@
 public import FastReceiver
 public import FastReceiverStorage
 public import FastReceiverTools
-public import FastReceiverTransport
+internal import FastReceiverTransport
 internal import FastReceiverVerification
 internal import Foundation
 internal import Glibc
@@ -35,10 +35,9 @@ public final class TestServer {
         try? FileManager.default.removeItem(atPath: dataDirectory)
     }
 
-    public var server: HTTPServer<EventIngestor, PlainTCPTransport> { receiver.server }
     public var journal: Journal { receiver.journal }
-    public var port: Int { server.port }
-    public var url: String { "http://127.0.0.1:\(port)/" }
+    public var port: Int { receiver.port }
+    public var url: String { "\(receiver.tls == nil ? "http" : "https")://127.0.0.1:\(port)/" }
     public var status: ServiceStatus { receiver.status }
 
     public func client() throws -> HTTPClientConnection {

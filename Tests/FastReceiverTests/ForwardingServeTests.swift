@@ -139,7 +139,7 @@ struct ForwardingServeTests {
         let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
         #expect(try #require(MetricsTests.value(metrics, "fast_receiver_journal_bytes")) >= Double(cap))
         #expect(MetricsTests.value(metrics, "fast_receiver_journal_max_bytes") == Double(cap))
-        #expect(MetricsTests.value(metrics, "fast_receiver_journal_segments_deleted") == 0)
+        #expect(MetricsTests.value(metrics, "fast_receiver_journal_segments_deleted_total") == 0)
 
         // PostgreSQL is back: the forwarder catches up, retention deletes forwarded segments, and
         // events are taken again.

@@ -12,6 +12,8 @@ public import Logging
 public struct ServerConfiguration: Sendable {
     /// Address, worker threads, request limits, deadlines and connection caps of the transport.
     public var server = ServerSettings()
+    /// The certificate and key to serve HTTPS with; nil (the default) serves plain HTTP.
+    public var tls: TLSFiles?
     /// The path DT posts events to. Default `/`.
     public var eventPath: String = "/"
     /// Root of the journal. Default `./data`.
@@ -57,6 +59,7 @@ public struct ServerConfiguration: Sendable {
             "database_table": forwarding.map { "\($0.tables.events)" } ?? "-", "replica": forwarding?.replica ?? "-",
             "journal_retention_s": retention.maxAgeMilliseconds.map { "\($0 / 1000)" } ?? "- (nothing deleted)",
             "journal_max_bytes": "\(retention.maxBytes)",
+            "tls_cert": tls?.certificateChainFile ?? "-", "tls_key": tls?.privateKeyFile ?? "-",
         ]
     }
 }

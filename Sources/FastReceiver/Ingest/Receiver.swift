@@ -1,3 +1,4 @@
+public import FastReceiverCrypto
 public import FastReceiverForwarding
 internal import FastReceiverMetrics
 public import FastReceiverStorage
@@ -6,16 +7,19 @@ public import FastReceiverTransport
 public import FastReceiverVerification
 public import Logging
 
-/// A receiver ready to start: the journal (recovered), the metrics, the secrets and the server
-/// whose workers each run an `EventIngestor`. `ReceiverService` runs one; tests build one on
-/// port 0 with their own file-I/O seam, so both wire the same pieces the same way.
+/// A receiver ready to start: the journal (recovered), the metrics, the secrets, the TLS context
+/// when HTTPS is on, and the server whose workers each run an `EventIngestor`. `ReceiverService`
+/// runs one; tests build one on port 0 with their own file-I/O seam, so both wire the same pieces
+/// the same way.
 public final class Receiver: Sendable {
     public let configuration: ServerConfiguration
     public let status: ServiceStatus
     public let journal: Journal
     public let secrets: SecretStore
     public let registry: MetricsRegistry
-    public let server: HTTPServer<EventIngestor, PlainTCPTransport>
+    public let server: ListeningServer
+    /// The TLS context new connections take; nil when the server speaks plain HTTP.
+    public let tls: TLSContextStore?
     /// Sends stored events to PostgreSQL; nil when the configuration names no database.
     public let forwarder: Forwarder?
     /// Deletes what the retention lets go and holds the journal to its cap.
@@ -23,10 +27,19 @@ public final class Receiver: Sendable {
 
     /// Recovers the journal and opens every worker's listener.
     /// - Parameter io: the journal's file operations (tests inject a recording seam).
-    /// - Throws: `ConfigurationError` when the address or data directory cannot be used;
-    ///   `SystemError` or `CryptoError` when the machine cannot provide what a worker needs.
+    /// - Throws: `ConfigurationError` when the address, the data directory or the TLS files cannot
+    ///   be used; `SystemError` or `CryptoError` when the machine cannot provide what a worker needs.
     public init(configuration: ServerConfiguration, io: any JournalFileIO = PosixFileIO(), logger: Logger = Logger(label: "fast-receiver")) throws {
         self.configuration = configuration
+        // Before the journal is opened, so that a bad certificate leaves nothing to close.
+        var tls: TLSContextStore?
+        if let files = configuration.tls {
+            do {
+                tls = TLSContextStore(try Self.loadContext(files))
+            } catch {
+                throw ConfigurationError(error.description)
+            }
+        }
         let status = ServiceStatus()
         let wake = try (0..<configuration.server.workers).map { _ in try WakeSignal() }
         // Every body the server accepts must fit into a batch: an event that never fits would be
@@ -54,16 +67,23 @@ public final class Receiver: Sendable {
         let retention = JournalRetention(directory: journal.directory, policy: configuration.retention, health: status.storage,
                                          isForwarded: isForwarded, logger: logger)
         let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status,
-                                     forwarding: forwarder?.metrics, retention: retention)
-        do {
-            server = try HTTPServer(settings: configuration.server, drain: status.drain, wakeSignals: wake, budget: budget,
-                                    metrics: workerMetrics, logger: logger, transport: PlainTCPTransport.Settings()) { worker in
+                                     forwarding: forwarder?.metrics, retention: retention, tls: tls)
+        func makeServer<Transport: ByteTransport>(_ transport: Transport.Settings) throws -> HTTPServer<EventIngestor, Transport> {
+            try HTTPServer(settings: configuration.server, drain: status.drain, wakeSignals: wake, budget: budget,
+                           metrics: workerMetrics, logger: logger, transport: transport) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
                     eventPath: configuration.eventPath, maxBodyBytes: configuration.server.limits.maxBodyBytes,
                     status: status, journal: journal, metrics: ingestMetrics[worker], registry: registry, secrets: secrets,
                     logger: logger)
+            }
+        }
+        do {
+            if let tls {
+                server = .tls(try makeServer(tls))
+            } else {
+                server = .plain(try makeServer(PlainTCPTransport.Settings()))
             }
         } catch let error as ListenerError {
             journal.close()
@@ -72,6 +92,7 @@ public final class Receiver: Sendable {
             journal.close()
             throw error
         }
+        self.tls = tls
         self.status = status
         self.journal = journal
         self.secrets = secrets
@@ -85,7 +106,12 @@ public final class Receiver: Sendable {
 
     /// Starts the workers, retention and, with a database configured, the forwarder.
     public func start() {
-        server.start()
+        // Each case calls `start()` on the concrete server, so the worker loop is specialized
+        // for its transport.
+        switch server {
+        case .plain(let plain): plain.start()
+        case .tls(let tls): tls.start()
+        }
         retention.start()
         forwarder?.start()
     }
@@ -100,10 +126,31 @@ public final class Receiver: Sendable {
         retention.stop()
     }
 
+    /// Reads the certificate and key files again and serves them to new connections; open
+    /// connections keep the pair they began with.
+    /// - Returns: the new context, or nil when the server speaks plain HTTP.
+    /// - Throws: `TLSContextError` when the files do not load or do not match; the previous pair
+    ///   stays in use and the failure is counted.
+    public func reloadCertificate() throws(TLSContextError) -> TLSServerContext? {
+        guard let files = configuration.tls, let tls else { return nil }
+        do {
+            let context = try Self.loadContext(files)
+            tls.replace(with: context)
+            return context
+        } catch {
+            tls.countReloadFailure()
+            throw error
+        }
+    }
+
+    static func loadContext(_ files: TLSFiles) throws(TLSContextError) -> TLSServerContext {
+        try TLSServerContext(certificateChainFile: files.certificateChainFile, privateKeyFile: files.privateKeyFile)
+    }
+
     /// The metrics `/metrics` exposes: every worker's and journal's counters plus live gauges.
     static func registry(workers: [WorkerMetrics], ingest: [IngestMetrics], journal: Journal, budget: ConnectionBudget,
-                         status: ServiceStatus, forwarding: ForwardingMetrics?, retention: JournalRetention) -> MetricsRegistry {
-        MetricsRegistry(workers: workers, ingest: ingest, journals: journal.metrics, forwarding: forwarding, gauges: [
+                         status: ServiceStatus, forwarding: ForwardingMetrics?, retention: JournalRetention, tls: TLSContextStore?) -> MetricsRegistry {
+        var gauges = [
             Gauge(name: "fast_receiver_open_connections", help: "Client connections open now.") { Double(budget.current) },
             Gauge(name: "fast_receiver_journal_segments", help: "Journal segment files, active and sealed.") { Double(journal.segmentCount) },
             Gauge(name: "fast_receiver_dedupe_entries", help: "Event ids the dedupe index remembers.") { Double(journal.dedupe.count) },
@@ -114,9 +161,14 @@ public final class Receiver: Sendable {
             Gauge(name: "fast_receiver_journal_max_bytes", help: "The journal's cap, --journal-max-bytes; 0 when there is none.") {
                 Double(retention.policy.maxBytes)
             },
-            Gauge(name: "fast_receiver_journal_segments_deleted", help: "Sealed segments deleted by retention since start.") {
-                Double(retention.deletedSegments)
-            },
-        ])
+        ]
+        if let tls {
+            gauges.append(Gauge(name: "fast_receiver_tls_certificate_expiry_timestamp_seconds",
+                                help: "Unix time at which the served TLS certificate expires (its notAfter).") {
+                Double(tls.current.certificateNotAfter)
+            })
+        }
+        return MetricsRegistry(workers: workers, ingest: ingest, journals: journal.metrics, forwarding: forwarding, gauges: gauges,
+                               retention: retention, tls: tls)
     }
 }

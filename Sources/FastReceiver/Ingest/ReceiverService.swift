@@ -1,3 +1,4 @@
+internal import FastReceiverCrypto
 internal import FastReceiverSystem
 internal import Foundation
 public import Logging
@@ -21,6 +22,14 @@ public enum ReceiverService {
         for note in receiver.journal.recovery.notes {
             logger.warning("journal recovery", metadata: ["repair": "\(note)"])
         }
+        if let tls = receiver.tls {
+            let context = tls.current
+            if context.isCertificateExpired() {
+                logger.warning("the TLS certificate has expired; clients will refuse it until it is renewed", metadata: certificateMetadata(context))
+            } else {
+                logger.info("serving HTTPS", metadata: certificateMetadata(context))
+            }
+        }
         receiver.start()
         let journal = receiver.journal
         logger.info("listening on \(configuration.server.host):\(receiver.port)\(configuration.eventPath)", metadata: [
@@ -42,19 +51,49 @@ public enum ReceiverService {
                 ])
                 return
             case .reload:
-                guard configuration.secretSource.secretFile != nil else {
-                    logger.notice("SIGHUP ignored: secrets come from the environment, which a running process cannot re-read; use --secret-file to rotate without a restart")
-                    continue
-                }
-                do {
-                    let reloaded = try configuration.secretSource.load()
-                    receiver.secrets.replace(with: reloaded)
-                    logger.info("secrets reloaded", metadata: ["secrets": "\(reloaded.count) configured (redacted)"])
-                } catch {
-                    logger.error("secrets not reloaded; the previous ones stay in use", metadata: ["error": "\(error)"])
-                }
+                reloadSecrets(receiver, logger: logger)
+                reloadCertificate(receiver, logger: logger)
             }
         }
+    }
+
+    /// Reads the secret file again, when the secrets come from one.
+    static func reloadSecrets(_ receiver: Receiver, logger: Logger) {
+        let source = receiver.configuration.secretSource
+        guard source.secretFile != nil else {
+            // With HTTPS on, SIGHUP still reloads the certificate, which logs for itself.
+            if receiver.tls == nil {
+                logger.notice("SIGHUP ignored: secrets come from the environment, which a running process cannot re-read; use --secret-file to rotate without a restart")
+            }
+            return
+        }
+        do {
+            let reloaded = try source.load()
+            receiver.secrets.replace(with: reloaded)
+            logger.info("secrets reloaded", metadata: ["secrets": "\(reloaded.count) configured (redacted)"])
+        } catch {
+            logger.error("secrets not reloaded; the previous ones stay in use", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Reads the TLS certificate and key again, when the server speaks HTTPS.
+    static func reloadCertificate(_ receiver: Receiver, logger: Logger) {
+        do {
+            guard let context = try receiver.reloadCertificate() else { return }
+            logger.info("TLS certificate reloaded; new connections use it", metadata: certificateMetadata(context))
+        } catch {
+            logger.error("TLS certificate not reloaded; the previous one stays in use", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What a log line says about a certificate: its subject and expiry, and whether it has expired.
+    static func certificateMetadata(_ context: TLSServerContext) -> Logger.Metadata {
+        // Any year RFC 3339 can write fits; a crafted notAfter beyond it must not overflow.
+        let notAfter = min(max(context.certificateNotAfter, -100_000_000_000), 300_000_000_000) * 1000
+        return [
+            "subject": "\(context.certificateSubject)", "not_after": "\(RFC3339.string(unixMilliseconds: notAfter))",
+            "chain_length": "\(context.certificateChainLength)", "expired": "\(context.isCertificateExpired())",
+        ]
     }
 
     /// Creates the data directory if needed and checks it is writable.

@@ -14,13 +14,20 @@ public final class MetricsRegistry: Sendable {
     let journals: [JournalMetrics]
     let forwarding: ForwardingMetrics?
     let gauges: [Gauge]
+    /// Retention, for the segments it has deleted.
+    let retention: JournalRetention?
+    /// The TLS context store when HTTPS is on, for its reload failures.
+    let tls: TLSContextStore?
 
-    init(workers: [WorkerMetrics], ingest: [IngestMetrics], journals: [JournalMetrics], forwarding: ForwardingMetrics?, gauges: [Gauge]) {
+    init(workers: [WorkerMetrics], ingest: [IngestMetrics], journals: [JournalMetrics], forwarding: ForwardingMetrics?, gauges: [Gauge],
+         retention: JournalRetention? = nil, tls: TLSContextStore? = nil) {
         self.workers = workers
         self.ingest = ingest
         self.journals = journals
         self.forwarding = forwarding
         self.gauges = gauges
+        self.retention = retention
+        self.tls = tls
     }
 
     /// Totals across all workers, e.g. for a shutdown summary.
@@ -56,6 +63,15 @@ public final class MetricsRegistry: Sendable {
         out.counter("fast_receiver_secret_reload_failures_total",
                     help: "Worker threads that could not take up reloaded secrets and kept the previous ones.",
                     value: ingest.reduce(0) { $0 + $1.secretReloadFailures })
+        if let retention {
+            out.counter("fast_receiver_journal_segments_deleted_total", help: "Sealed segments retention has deleted since start.",
+                        value: retention.deletedSegments)
+        }
+        if let tls {
+            out.counter("fast_receiver_tls_reload_failures_total",
+                        help: "SIGHUP reloads whose TLS certificate or key did not load or match; the previous pair stayed in use.",
+                        value: Int64(tls.reloadFailures))
+        }
         out.gauge("fast_receiver_large_buffers_in_use",
                   help: "Large input buffers held by requests whose body does not fit the pooled small buffer.",
                   value: Double(workers.reduce(0) { $0 + $1.largeBuffersInUse }))

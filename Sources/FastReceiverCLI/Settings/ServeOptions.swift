@@ -17,6 +17,8 @@ let defaults = ServerConfiguration()
 struct ServeOptions: ParsableArguments {
     @OptionGroup var address: ListenAddress
 
+    @OptionGroup var tls: TLSSettings
+
     @Option(
         "--path", "FAST_RECEIVER_PATH", default: defaults.eventPath,
         rule: SettingRule(requirement: "start with / and hold no spaces, ? or #") { path in
@@ -124,6 +126,7 @@ struct ServeOptions: ParsableArguments {
         var configuration = ServerConfiguration()
         configuration.server.host = try address.host.value(in: environment)
         configuration.server.port = try address.port.value(in: environment)
+        configuration.tls = try tls.files(environment: environment)
         configuration.eventPath = try path.value(in: environment)
         configuration.server.workers = try threads.value(in: environment)
         configuration.dataDirectory = try journal.dataDirectory.value(in: environment)
