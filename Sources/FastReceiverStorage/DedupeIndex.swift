@@ -7,9 +7,7 @@ internal import Synchronization
 /// Bounded both ways: at most `capacity` ids, none older than `window` seconds (the oldest are
 /// forgotten first). From 4 096 ids up, the index is 64 shards of `capacity / 64` ids each, so
 /// the oldest ids of a busier shard go a little before the global oldest. Split into shards, each behind its own `Mutex`, so workers rarely meet.
-/// Tables are anonymous mappings faulted in whole when the index is made (about 90 MiB at the
-/// default capacity): filled lazily, each new id would touch a fresh page at random, a page
-/// fault on the request path thousands of times a second until the tables were full.
+/// Tables are anonymous mappings: untouched pages cost no memory.
 public final class DedupeIndex: Sendable {
     /// What `claim` found.
     public enum Claim: Equatable, Sendable {
@@ -105,9 +103,9 @@ struct Shard: ~Copyable {
         order = Self.map(orderBytes).bindMemory(to: Entry.self, capacity: capacity)
     }
 
-    /// Zeroed memory, every page of it faulted in now.
+    /// Zeroed memory that is only backed once touched.
     private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
-        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0)
+        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
             // Without memory for the index the service cannot keep its dedupe promise.
             fatalError("cannot reserve \(bytes) bytes for the dedupe index")

@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 import Testing
 
 @testable import FastReceiverStorage
@@ -79,29 +78,5 @@ import Testing
             return await group.reduce(0, +)
         }
         #expect(news == 2000)
-    }
-
-    /// Minor page faults this thread has taken so far.
-    static func minorFaults() -> Int {
-        // RUSAGE_THREAD, which Glibc's module leaves out (it needs _GNU_SOURCE).
-        let thisThread: Int32 = 1
-        var usage = rusage()
-        _ = getrusage(__rusage_who_t(thisThread), &usage)
-        return usage.ru_minflt
-    }
-
-    @Test("The tables are resident from the start: filling a new index takes no page faults")
-    func residentTables() {
-        let keys = (0..<50_000).map { Self.key("resident-\($0)") }
-        let index = DedupeIndex(capacity: 100_000, windowSeconds: 60)
-        let ticket = DurabilityTicket(worker: 0, sequence: 1)
-        let before = Self.minorFaults()
-        var news = 0
-        for key in keys where index.claim(key, ticket: ticket, now: 1) == .new { news += 1 }
-        let faults = Self.minorFaults() - before
-        #expect(news == keys.count)
-        // Tables filled on first touch take over 4 000 faults here (their pages are touched at
-        // random, across 64 shards); a few may come from the stack.
-        #expect(faults < 64, "\(faults) page faults while filling the index")
     }
 }
