@@ -75,20 +75,19 @@ public final class ChildProcess {
     /// - Returns: the exit status (128 + the signal's number when a signal ended it), or nil when
     ///   the child is still running after `timeout` seconds.
     public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while reap(blocking: false) == nil, Date() < deadline { usleep(20_000) }
+        _ = waitUntil(deadline: .seconds(timeout)) { !isRunning }
         return status
     }
 
     /// Waits for the "listening on host:port" line and returns the port.
+    /// - Throws: when the child exits, or `timeout` seconds pass, without announcing one.
     public func waitForPort(timeout: Double = 30) throws -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let match = standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//), let port = Int(match.1) { return port }
-            guard isRunning else { break }
-            usleep(20_000)
+        func announced() -> Int? { standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//).flatMap { Int($0.1) } }
+        _ = waitUntil(deadline: .seconds(timeout)) { !isRunning || announced() != nil }
+        guard let port = announced() else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
         }
-        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
+        return port
     }
 
     public var standardError: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
