@@ -8,7 +8,6 @@ import Testing
 @testable import FastReceiverStorage
 @testable import FastReceiverSystem
 @testable import FastReceiverTools
-@testable import FastReceiverTransport
 @testable import FastReceiverVerification
 
 /// `EventIngestor` driven as a worker drives it, without sockets: `HTTPRequestParser` parses each
