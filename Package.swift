@@ -145,6 +145,13 @@ var package = Package(
         ),
         testTarget("FastReceiverToolsTests", ["FastReceiverTools", "FastReceiverVerification", "FastReceiverSystem"]),
         testTarget(
+            "FastReceiverCLITests",
+            [
+                "FastReceiverCLI", "FastReceiver", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverVerification", logging,
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        testTarget(
             "FastReceiverTests",
             [
                 "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",

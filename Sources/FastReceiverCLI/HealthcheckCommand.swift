@@ -1,5 +1,4 @@
 internal import ArgumentParser
-internal import FastReceiver
 internal import FastReceiverSystem
 internal import FastReceiverTools
 internal import Foundation
@@ -35,19 +34,31 @@ struct HealthcheckCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target = url ?? Self.defaultURL(environment: ProcessInfo.processInfo.environment)
-        if let problem = Self.check(url: target, timeout: timeout) {
+        let problem: String?
+        do {
+            let target = try url ?? Self.defaultURL(environment: ProcessInfo.processInfo.environment)
+            problem = Self.check(url: target, timeout: timeout)
+        } catch {
+            problem = "\(error)"
+        }
+        if let problem {
             FileHandle.standardError.write(Data("fast-receiver healthcheck: \(problem)\n".utf8))
             throw ExitCode(1)
         }
     }
 
-    /// The health endpoint of a `serve` started with the same environment.
-    static func defaultURL(environment: [String: String]) -> String {
-        let port = environment[ServeOptions.Variable.port].flatMap { $0.isEmpty ? nil : $0 } ?? "8080"
-        var host = "127.0.0.1"
-        if let bound = environment[ServeOptions.Variable.host], !bound.isEmpty, bound != "0.0.0.0", bound != "::" {
-            host = bound.contains(":") ? "[\(bound)]" : bound
+    /// The health endpoint of a `serve` started with the same environment: its `--host` and
+    /// `--port` settings, read as `serve` reads them.
+    /// - Throws: `ConfigurationError` when `HOST` or `PORT` is one `serve` would refuse.
+    static func defaultURL(environment: [String: String]) throws -> String {
+        // Serve's own declarations, with nothing given on the command line.
+        let address = try ListenAddress.parse([])
+        let port = try address.port.value(in: environment)
+        var host = try address.host.value(in: environment)
+        if host == "0.0.0.0" || host == "::" {
+            host = "127.0.0.1"
+        } else if host.contains(":") {
+            host = "[\(host)]"
         }
         return "http://\(host):\(port)/healthz"
     }

@@ -1,5 +1,4 @@
 internal import ArgumentParser
-internal import FastReceiver
 internal import FastReceiverStorage
 internal import FastReceiverSystem
 internal import Foundation
@@ -11,32 +10,6 @@ struct JournalCommand: ParsableCommand {
         abstract: "Read the events stored in the journal.",
         subcommands: [Cat.self, Stats.self]
     )
-
-    struct Location: ParsableArguments {
-        @Option(name: .customLong("data-dir"), help: ArgumentHelp("The server's data directory [DATA_DIR]. Default ./data.", valueName: "dir"))
-        var dataDirectory: String?
-        @Option(help: ArgumentHelp(
-            """
-            The server's --segment-bytes [FAST_RECEIVER_SEGMENT_BYTES]. Default 67108864. A segment file \
-            larger than any the server writes with it (on disk or inflated) is reported and not read.
-            """, valueName: "bytes"))
-        var segmentBytes: Int?
-
-        /// The journal to read.
-        /// - Throws: `ExitCode(2)`, after one sentence on stderr, for a segment size out of range.
-        func catalog() throws -> JournalCatalog {
-            let environment = ProcessInfo.processInfo.environment
-            let dataDirectory = dataDirectory ?? environment["DATA_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "./data"
-            var options = ServeOptions()
-            options.segmentBytes = segmentBytes
-            do {
-                return JournalCatalog(dataDirectory: dataDirectory, segmentBytes: try options.segmentMaxBytes(environment: environment))
-            } catch {
-                FileHandle.standardError.write(Data("fast-receiver: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        }
-    }
 
     struct Cat: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -52,9 +25,13 @@ struct JournalCommand: ParsableCommand {
                 """#
         )
 
-        @OptionGroup var location: Location
+        @OptionGroup var location: JournalLocation
         @Flag(help: "Keep printing events as they are stored, until SIGINT, SIGTERM or SIGHUP (then exit 0).")
         var follow = false
+
+        func validate() throws {
+            try validateSettings()
+        }
 
         func run() throws {
             let catalog = try location.catalog()
@@ -108,7 +85,11 @@ struct JournalCommand: ParsableCommand {
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Summarise the journal: segments, records, bytes, repairs, time span.")
 
-        @OptionGroup var location: Location
+        @OptionGroup var location: JournalLocation
+
+        func validate() throws {
+            try validateSettings()
+        }
 
         func run() throws {
             let catalog = try location.catalog()

@@ -25,22 +25,19 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Verify as of this Unix time in seconds (default: now).", valueName: "unix-seconds"))
     var at: Int64?
 
-    @Option(name: .long, help: ArgumentHelp("Read secrets from this file, one a line (surrounding whitespace removed).", valueName: "file"))
-    var secretFile: String?
-
-    @Option(name: .long, help: ArgumentHelp("Seconds of clock skew tolerated on exp and iat.", valueName: "seconds"))
-    var clockSkew: Int64 = SignatureVerifier.defaultClockSkew
+    @OptionGroup var signatures: SignatureSettings
 
     func validate() throws {
-        guard clockSkew >= 0, clockSkew <= 3600 else {
-            throw ValidationError("--clock-skew must be between 0 and 3600 seconds.")
-        }
+        try validateSettings()
     }
 
     func run() throws {
+        let environment = ProcessInfo.processInfo.environment
         let secrets: [SignatureSecret]
+        let clockSkew: Int64
         do {
-            secrets = try SecretSource(secretFile: secretFile ?? ProcessInfo.processInfo.environment["DT_SIGNATURE_SECRET_FILE"]).load()
+            secrets = try signatures.secrets(environment: environment).secrets
+            clockSkew = try signatures.clockSkew.value(in: environment)
         } catch {
             throw ExitCode.refusal(printing: error)
         }

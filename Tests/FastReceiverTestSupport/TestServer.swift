@@ -18,9 +18,9 @@ public final class TestServer {
 
     public init(threads: Int = 2, io: any JournalFileIO = PosixFileIO(), configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
-        configuration.host = "127.0.0.1"
-        configuration.port = 0
-        configuration.threads = threads
+        configuration.server.host = "127.0.0.1"
+        configuration.server.port = 0
+        configuration.server.workers = threads
         configuration.secrets = [SignatureSecret(Self.secret)!]
         configuration.dedupeCapacity = 100_000
         configuration.dataDirectory = NSTemporaryDirectory() + "fast-receiver-test-\(UUID().uuidString)"

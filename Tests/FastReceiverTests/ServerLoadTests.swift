@@ -7,7 +7,7 @@ import Testing
     @Test("A client trickling its headers is cut at the header deadline; others are served meanwhile")
     func slowClientIsCut() throws {
         // A header deadline generous enough that the normal client below is answered well before it.
-        let server = try TestServer { $0.headerTimeoutMilliseconds = 10_000 }
+        let server = try TestServer { $0.server.headerTimeoutMilliseconds = 10_000 }
         let slow = try RawConnection(port: server.port)
         // A byte every 100 ms for a minute, twice as long as a read waits: an answer can only come
         // from the header deadline cutting a client that is still sending.
@@ -37,7 +37,7 @@ import Testing
 
     @Test("An idle keep-alive connection is closed after the idle timeout")
     func idleTimeout() throws {
-        let server = try TestServer { $0.idleTimeoutMilliseconds = 500 }
+        let server = try TestServer { $0.server.idleTimeoutMilliseconds = 500 }
         let raw = try RawConnection(port: server.port)
         defer { raw.close() }
         raw.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -69,7 +69,7 @@ import Testing
 
     @Test("At the connection limit, new connections wait in the backlog and are served later")
     func connectionLimit() throws {
-        let server = try TestServer(threads: 1) { $0.maxConnections = 4 }
+        let server = try TestServer(threads: 1) { $0.server.maxConnections = 4 }
         let held = try (0..<4).map { _ in try RawConnection(port: server.port) }
         for connection in held { connection.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
         for connection in held { #expect(connection.readResponses(1) == [200]) }

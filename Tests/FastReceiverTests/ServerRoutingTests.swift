@@ -53,7 +53,7 @@ import Testing
 
     @Test("More pipelined requests than the cap are all answered, in order")
     func pipelineCap() throws {
-        let server = try TestServer { $0.maxPipelinedRequests = 4 }
+        let server = try TestServer { $0.server.maxPipelinedRequests = 4 }
         let raw = try RawConnection(port: server.port)
         defer { raw.close() }
         var bytes: [UInt8] = []
@@ -176,7 +176,7 @@ import Testing
 
     @Test("Limits: header bytes and body bytes at the limit pass, one past is refused")
     func limits() throws {
-        let server = try TestServer { $0.limits = HTTPLimits(maxHeaderBytes: 4096, maxHeaderCount: 20, maxBodyBytes: 2048) }
+        let server = try TestServer { $0.server.limits = HTTPLimits(maxHeaderBytes: 4096, maxHeaderCount: 20, maxBodyBytes: 2048) }
         // A head of exactly 4096 bytes: pad with one header.
         func head(padding: Int) -> String {
             "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: \(String(repeating: "a", count: padding))\r\n\r\n"
@@ -211,7 +211,7 @@ import Testing
 
     @Test("A body larger than the pooled buffer is taken through a large buffer")
     func largeBody() throws {
-        let server = try TestServer { $0.limits.maxBodyBytes = 256 * 1024 }
+        let server = try TestServer { $0.server.limits.maxBodyBytes = 256 * 1024 }
         let padding = String(repeating: "p", count: 100_000)
         let body = Array(#"{"event":{"eventId":"large0000000000000x","eventType":"touch","data":{}},"labels":{"pad":"\#(padding)"}}"#.utf8)
         let signature = try server.factory.sign(body: body, issuedAt: Int64(Date().timeIntervalSince1970))

@@ -23,31 +23,31 @@ public final class Receiver: Sendable {
     public init(configuration: ServerConfiguration, io: any JournalFileIO = PosixFileIO(), logger: Logger = Logger(label: "fast-receiver")) throws {
         self.configuration = configuration
         let status = ServiceStatus()
-        let wake = try (0..<configuration.threads).map { _ in try WakeSignal() }
+        let wake = try (0..<configuration.server.workers).map { _ in try WakeSignal() }
         // Every body the server accepts must fit into a batch: an event that never fits would be
         // answered 503 on every delivery.
         var journalSettings = configuration.journal
-        journalSettings.batchBytes = max(journalSettings.batchBytes, WorkerJournal.Settings.batchBytes(maxBodyBytes: configuration.limits.maxBodyBytes))
+        journalSettings.batchBytes = max(journalSettings.batchBytes, WorkerJournal.Settings.batchBytes(maxBodyBytes: configuration.server.limits.maxBodyBytes))
         let journal: Journal
         do {
-            journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.threads,
+            journal = try Journal(dataDirectory: configuration.dataDirectory, workerCount: configuration.server.workers,
                                   settings: journalSettings, dedupeCapacity: configuration.dedupeCapacity,
                                   dedupeWindowSeconds: configuration.dedupeWindowSeconds, io: io, health: status.storage, wake: wake)
         } catch let error as JournalError {
             throw ConfigurationError(error.description)
         }
         let secrets = SecretStore(configuration.secrets)
-        let budget = ConnectionBudget(limit: configuration.maxConnections)
-        let workerMetrics = (0..<configuration.threads).map { _ in WorkerMetrics() }
-        let ingestMetrics = (0..<configuration.threads).map { _ in IngestMetrics() }
+        let budget = ConnectionBudget(limit: configuration.server.maxConnections)
+        let workerMetrics = (0..<configuration.server.workers).map { _ in WorkerMetrics() }
+        let ingestMetrics = (0..<configuration.server.workers).map { _ in IngestMetrics() }
         let registry = Self.registry(workers: workerMetrics, ingest: ingestMetrics, journal: journal, budget: budget, status: status)
         do {
-            server = try HTTPServer(settings: configuration.serverSettings, drain: status.drain, wakeSignals: wake, budget: budget,
+            server = try HTTPServer(settings: configuration.server, drain: status.drain, wakeSignals: wake, budget: budget,
                                     metrics: workerMetrics, logger: logger) { worker in
                 EventIngestor(
                     worker: worker,
                     verifier: try SignatureVerifier(secrets: configuration.secrets, clockSkew: configuration.clockSkew),
-                    eventPath: configuration.eventPath, maxBodyBytes: configuration.limits.maxBodyBytes,
+                    eventPath: configuration.eventPath, maxBodyBytes: configuration.server.limits.maxBodyBytes,
                     status: status, journal: journal, metrics: ingestMetrics[worker], registry: registry, secrets: secrets,
                     logger: logger)
             }

@@ -23,8 +23,8 @@ public enum ReceiverService {
         }
         receiver.start()
         let journal = receiver.journal
-        logger.info("listening on \(configuration.host):\(receiver.port)\(configuration.eventPath)", metadata: [
-            "version": "\(FastReceiver.version)", "threads": "\(configuration.threads)", "journal": "\(journal.directory)",
+        logger.info("listening on \(configuration.server.host):\(receiver.port)\(configuration.eventPath)", metadata: [
+            "version": "\(FastReceiver.version)", "threads": "\(configuration.server.workers)", "journal": "\(journal.directory)",
             "records_recovered": "\(journal.recovery.records)", "torn_tails_repaired": "\(journal.recovery.tornTailsRepaired)",
         ])
         while true {
