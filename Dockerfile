@@ -5,14 +5,14 @@
 #
 # Built on the Swift toolchain image, run on the same Ubuntu release without it: the Swift
 # runtime and Foundation are linked statically, so the image needs only the C libraries the
-# binary links (OpenSSL, zlib). docs/operations.md covers running it.
+# binary links (OpenSSL, zlib, libpq). docs/operations.md covers running it.
 
 # ---- build -------------------------------------------------------------------------------
 FROM swift:6.3-noble AS build
 
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl-dev zlib1g-dev pkg-config \
+    && apt-get install -y --no-install-recommends libssl-dev zlib1g-dev libpq-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /build
@@ -32,11 +32,12 @@ RUN swift build -c release --static-swift-stdlib --product fast-receiver \
 # ---- run ---------------------------------------------------------------------------------
 FROM ubuntu:noble
 
-# libssl3t64 is noble's name for the OpenSSL 3 runtime (libssl.so.3, libcrypto.so.3).
+# libssl3t64 is noble's name for the OpenSSL 3 runtime (libssl.so.3, libcrypto.so.3); libpq5 is
+# PostgreSQL's client library, for forwarding.
 # The fixed uid and gid let Kubernetes check runAsNonRoot and give a volume to the user (fsGroup).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libssl3t64 zlib1g ca-certificates \
+    && apt-get install -y --no-install-recommends libssl3t64 zlib1g libpq5 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 fast-receiver \
     && useradd --system --no-log-init --uid 10001 --gid 10001 --home-dir /data --no-create-home \

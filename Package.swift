@@ -76,14 +76,22 @@ var package = Package(
         ),
         // PostgreSQL through libpq, for forwarding stored events; depends on nothing else of ours.
         .target(name: "FastReceiverPostgres", dependencies: ["CLibPQ"], swiftSettings: swiftSettings),
-        // Forwarding to PostgreSQL will sit here: a module over Storage and Postgres.
+        // Forwarding stored events to PostgreSQL: the journal read through Storage, written through Postgres.
+        .target(
+            name: "FastReceiverForwarding",
+            dependencies: [
+                "FastReceiverStorage", "FastReceiverPostgres", "FastReceiverJSON", "FastReceiverCrypto", "FastReceiverMetrics",
+                "FastReceiverSystem", logging,
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         // The composition root: configuration, the ingest pipeline, metrics wiring, the service.
         .target(
             name: "FastReceiver",
             dependencies: [
                 "FastReceiverSystem", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverMetrics", "FastReceiverHTTP",
-                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", logging,
+                "FastReceiverTransport", "FastReceiverVerification", "FastReceiverStorage", "FastReceiverForwarding", logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -98,6 +106,7 @@ var package = Package(
             name: "FastReceiverCLI",
             dependencies: [
                 "FastReceiver", "FastReceiverTools", "FastReceiverStorage", "FastReceiverVerification", "FastReceiverSystem",
+                "FastReceiverForwarding", "FastReceiverPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 logging,
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -143,11 +152,16 @@ var package = Package(
             "FastReceiverStorageTests",
             ["FastReceiverStorage", "FastReceiverCompression", "FastReceiverJSON", "FastReceiverSystem"]
         ),
+        testTarget(
+            "FastReceiverForwardingTests",
+            ["FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport", "FastReceiverStorage", "FastReceiverSystem"]
+        ),
         testTarget("FastReceiverToolsTests", ["FastReceiverTools", "FastReceiverVerification", "FastReceiverSystem"]),
         testTarget(
             "FastReceiverCLITests",
             [
-                "FastReceiverCLI", "FastReceiver", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverVerification", logging,
+                "FastReceiverCLI", "FastReceiver", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverVerification",
+                "FastReceiverPostgres", logging,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -155,7 +169,7 @@ var package = Package(
             "FastReceiverTests",
             [
                 "FastReceiver", "FastReceiverHTTP", "FastReceiverStorage", "FastReceiverSystem", "FastReceiverTools",
-                "FastReceiverVerification",
+                "FastReceiverVerification", "FastReceiverForwarding", "FastReceiverPostgres", "PostgresTestSupport",
             ]
         ),
     ],
@@ -244,6 +258,12 @@ if benchmarksEnabled {
             name: "JournalThroughput",
             dependencies: ["FastReceiverStorage", "FastReceiverSystem"],
             path: "Benchmarks/JournalThroughput",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ForwardDrain",
+            dependencies: ["FastReceiverForwarding", "FastReceiverPostgres", "FastReceiverStorage", "PostgresTestSupport"],
+            path: "Benchmarks/ForwardDrain",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -9,7 +9,7 @@ struct FastReceiverCommand: ParsableCommand {
         commandName: "fast-receiver",
         abstract: "Receives Disruptive Technologies Data Connector events: verifies, stores, answers.",
         version: FastReceiver.version,
-        subcommands: [ServeCommand.self, VerifyCommand.self, SendCommand.self, JournalCommand.self, HealthcheckCommand.self],
+        subcommands: [ServeCommand.self, VerifyCommand.self, SendCommand.self, JournalCommand.self, ForwardCommand.self, HealthcheckCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 

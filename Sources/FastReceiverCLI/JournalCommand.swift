@@ -1,4 +1,7 @@
 internal import ArgumentParser
+internal import FastReceiver
+internal import FastReceiverForwarding
+internal import FastReceiverPostgres
 internal import FastReceiverStorage
 internal import FastReceiverSystem
 internal import Foundation
@@ -86,6 +89,8 @@ struct JournalCommand: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Summarise the journal: segments, records, bytes, repairs, time span.")
 
         @OptionGroup var location: JournalLocation
+        @OptionGroup(title: "Forwarding to PostgreSQL (with a database, each replica's forwarded position is shown too)")
+        var forwarding: ForwardingFlags
 
         func validate() throws {
             try validateSettings()
@@ -96,6 +101,12 @@ struct JournalCommand: ParsableCommand {
             guard FileManager.default.fileExists(atPath: catalog.directory) else {
                 FileHandle.standardError.write(Data("fast-receiver: no journal at \(catalog.directory); check --data-dir.\n".utf8))
                 throw ExitCode(2)
+            }
+            let settings: ForwardingSettings?
+            do {
+                settings = try forwarding.settings(environment: ProcessInfo.processInfo.environment)
+            } catch {
+                throw ExitCode.refusal(printing: error)
             }
             let stats = catalog.stats()
             func time(_ milliseconds: Int64?) -> String {
@@ -112,6 +123,33 @@ struct JournalCommand: ParsableCommand {
                 oldest:               \(time(stats.oldestMilliseconds))
                 newest:               \(time(stats.newestMilliseconds))
                 """)
+            if let settings { print(Self.forwardingReport(settings, catalog: catalog)) }
+        }
+
+        /// Each replica's forwarded position in the table, and what this journal still holds
+        /// for the replica named by `--replica`.
+        static func forwardingReport(_ settings: ForwardingSettings, catalog: JournalCatalog) -> String {
+            var lines = ["forwarding:           \(settings.tables.events) at \(settings.connectionString)"]
+            let positions: [ForwardingTables.Position]
+            do {
+                let connection = try PostgresConnection(settings.connectionString)
+                positions = try settings.tables.positions(of: nil, on: connection)
+            } catch {
+                return (lines + ["  not read: \(error)"]).joined(separator: "\n")
+            }
+            let replicas = Dictionary(grouping: positions, by: \.replica)
+            for (replica, own) in replicas.sorted(by: { $0.key < $1.key }) {
+                let complete = own.filter(\.isComplete).count
+                lines.append("  replica \(replica): \(complete) segments forwarded whole, \(own.count - complete) in progress")
+                let latest = Dictionary(grouping: own, by: \.worker).values.compactMap { $0.max { $0.segment < $1.segment } }
+                for position in latest.sorted(by: { $0.worker < $1.worker }) {
+                    lines.append("    worker \(position.worker): \(position.segment) at byte \(position.offset)\(position.isComplete ? " (whole)" : "") updated \(position.updatedAt)")
+                }
+            }
+            let backlog = ForwardingBacklog.count(catalog, positions: replicas[settings.replica] ?? [])
+            let oldest = backlog.oldestMilliseconds.map { ", the oldest received \(JournalCatalog.timeText($0))" } ?? ""
+            lines.append("  this journal as replica \(settings.replica): \(backlog.events) events not yet forwarded\(oldest)")
+            return lines.joined(separator: "\n")
         }
     }
 }

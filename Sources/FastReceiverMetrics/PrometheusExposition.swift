@@ -61,8 +61,11 @@ public struct PrometheusExposition {
         text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
     }
 
-    /// A whole number without a fraction, anything else as Swift prints a `Double`.
+    /// A whole number without a fraction, `NaN` and `±Inf` as the format spells them, anything
+    /// else as Swift prints a `Double`.
     private static func format(_ value: Double) -> String {
+        if value.isNaN { return "NaN" }
+        if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
     }

@@ -14,6 +14,8 @@ public final class PostgresConnection {
     /// The connection string, which describes itself with the password hidden.
     public private(set) var connectionString: PostgresConnectionString
     private var connection: OpaquePointer?
+    /// A piece of the COPY in progress could not be sent: the rest is not sent either.
+    var isCopyFailing = false
 
     /// Connects, or throws why not.
     ///

@@ -25,7 +25,7 @@ public struct PostgresConnectionString: Sendable, CustomStringConvertible, Custo
     private let libpqParseFailure: String?
 
     /// What libpq says is wrong with the string, safe to log; nil when it parses.
-    var parseFailure: String? { libpqParseFailure.map(safeMessage) }
+    public var parseFailure: String? { libpqParseFailure.map(safeMessage) }
 
     /// - Parameter text: the connection string, as `DATABASE_URL` holds it.
     public init(_ text: String) {

@@ -33,8 +33,8 @@ public struct PostgresError: Error, Sendable, Equatable, CustomStringConvertible
         /// failed. Whether the statement in flight took effect is unknown.
         case connectionLost
         /// The server refused the statement for the data it carries: a value its type does not
-        /// accept, such as `\u0000` in `jsonb` (classes 22, 23, and 54000). The same data will
-        /// be refused again.
+        /// accept, such as `\u0000` in `jsonb` (classes 22, 23, and 54000; not 22P04, a
+        /// malformed COPY stream). The same data will be refused again.
         case contentRefused
         /// The transaction lost a conflict with a concurrent one (class 40: serialization
         /// failure, deadlock) and was rolled back; running it again can succeed.
@@ -112,6 +112,8 @@ extension PostgresError.Kind {
         case "3D000": return .databaseMissing
         case "42501": return .permissionDenied
         case "54000": return .contentRefused
+        // A malformed COPY stream is the client's fault, not the data's.
+        case "22P04": return .statementFailed
         default: break
         }
         switch sqlState.prefix(2) {

@@ -48,9 +48,14 @@ public struct PostgresValue: Sendable, Hashable {
     /// - Parameter unixMicroseconds: microseconds since 1970-01-01T00:00:00Z. A value more than
     ///   about 290 000 years before that saturates to `-infinity`.
     public static func timestamptz(unixMicroseconds: Int64) -> PostgresValue {
-        // The binary format counts microseconds from 2000-01-01T00:00:00Z.
+        PostgresValue(type: .timestamptz, bytes: withUnsafeBytes(of: postgresMicroseconds(unixMicroseconds: unixMicroseconds).bigEndian) { Array($0) })
+    }
+
+    /// A time as the binary format counts it: microseconds from 2000-01-01T00:00:00Z, saturating
+    /// to `-infinity` more than about 290 000 years before 1970.
+    static func postgresMicroseconds(unixMicroseconds: Int64) -> Int64 {
         let (sincePostgresEpoch, overflow) = unixMicroseconds.subtractingReportingOverflow(946_684_800_000_000)
-        return PostgresValue(type: .timestamptz, bytes: withUnsafeBytes(of: (overflow ? Int64.min : sincePostgresEpoch).bigEndian) { Array($0) })
+        return overflow ? Int64.min : sincePostgresEpoch
     }
 
     /// A one-dimensional array, e.g. a `jsonb[]` parameter for `unnest($1::jsonb[])`.
@@ -110,40 +115,108 @@ public struct PostgresArrayBuilder: Sendable {
 }
 
 /// Rows for `COPY … FROM STDIN (FORMAT binary)`, encoded as they are appended, for
-/// `PostgresConnection.copy(_:rows:)`.
+/// `PostgresConnection.copy(_:rows:)` or, a piece at a time, `sendCopyData(_:)`.
 ///
 /// Each field is sent in the binary format of the column it lands in (a COPY row carries no
-/// types), so a row's values must match the target table's column types in order.
+/// types), so a row's values must match the target table's column types in order. A row is
+/// appended whole (`append(_:)`), or field by field from bytes the caller holds, which allocates
+/// nothing once the buffer has grown: `beginRow()`, then exactly `columnCount` of the
+/// `append…` field calls.
 public struct PostgresCopyRows: Sendable {
     /// Fields per row.
     public let columnCount: Int
-    /// Rows appended so far.
+    /// Rows appended so far, including rows already sent.
     public private(set) var count = 0
     private var stream = PostgresBinaryWriter()
+    /// Fields still owed to the row begun last.
+    private var fieldsOwed = 0
 
     /// - Parameter columnCount: the number of columns the COPY statement names.
     public init(columnCount: Int) {
         precondition(columnCount > 0 && columnCount <= Int(Int16.max), "a COPY row has 1...32767 columns")
         self.columnCount = columnCount
-        stream.bytes = Array("PGCOPY".utf8) + [0x0A, 0xFF, 0x0D, 0x0A, 0x00]  // the signature
-        stream.append(Int32(0))  // flags
-        stream.append(Int32(0))  // header extension length
     }
+
+    /// What starts every binary COPY stream: the signature, no flags, no header extension.
+    static let header: [UInt8] = Array("PGCOPY".utf8) + [0x0A, 0xFF, 0x0D, 0x0A, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
 
     /// Appends one row.
     /// - Parameter row: exactly `columnCount` values, in the COPY statement's column order.
     public mutating func append(_ row: [PostgresValue]) {
         precondition(row.count == columnCount, "a COPY row of \(columnCount) columns got \(row.count) values")
-        stream.append(Int16(columnCount))
+        beginRow()
         for value in row { stream.appendField(value) }
+        fieldsOwed = 0
+    }
+
+    /// Starts a row; exactly `columnCount` field calls follow.
+    public mutating func beginRow() {
+        precondition(fieldsOwed == 0, "the previous COPY row is missing \(fieldsOwed) fields")
+        stream.append(Int16(columnCount))
+        fieldsOwed = columnCount
         count += 1
     }
 
-    /// Bytes appended so far, a measure for bounding a batch.
+    /// Appends a NULL field.
+    public mutating func appendNull() {
+        owe()
+        stream.append(Int32(-1))
+    }
+
+    /// Appends a `text` field from UTF-8 bytes (the server refuses invalid UTF-8 and NUL).
+    public mutating func appendText(_ utf8: UnsafeRawBufferPointer) {
+        owe()
+        stream.appendLength(utf8.count)
+        stream.bytes += utf8
+    }
+
+    /// Appends a `jsonb` field from the UTF-8 bytes of JSON text, which the server parses.
+    public mutating func appendJSONB(_ json: UnsafeRawBufferPointer) {
+        owe()
+        stream.appendLength(json.count + 1)
+        stream.bytes.append(1)  // jsonb's binary format: version 1, then the JSON text
+        stream.bytes += json
+    }
+
+    /// Appends a `bytea` field.
+    public mutating func appendBytea(_ bytes: UnsafeRawBufferPointer) {
+        owe()
+        stream.appendLength(bytes.count)
+        stream.bytes += bytes
+    }
+
+    /// Appends a `bigint` field.
+    public mutating func appendInt64(_ value: Int64) {
+        owe()
+        stream.append(Int32(8))
+        stream.append(value)
+    }
+
+    /// Appends a `timestamptz` field.
+    /// - Parameter unixMicroseconds: microseconds since 1970-01-01T00:00:00Z.
+    public mutating func appendTimestamptz(unixMicroseconds: Int64) {
+        owe()
+        stream.append(Int32(8))
+        stream.append(PostgresValue.postgresMicroseconds(unixMicroseconds: unixMicroseconds))
+    }
+
+    private mutating func owe() {
+        precondition(fieldsOwed > 0, "a COPY row of \(columnCount) columns got another field")
+        fieldsOwed -= 1
+    }
+
+    /// Bytes appended and not yet sent, a measure for bounding a batch.
     public var byteCount: Int { stream.bytes.count }
 
-    /// The header and rows; `trailer` ends the stream.
-    var bytes: [UInt8] { stream.bytes }
+    /// Calls `body` with the rows' bytes not yet sent.
+    func withPendingBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        stream.bytes.withUnsafeBytes(body)
+    }
+
+    /// Forgets the bytes `withPendingBytes` showed, keeping the buffer's capacity.
+    mutating func removeSentBytes() {
+        stream.bytes.removeAll(keepingCapacity: true)
+    }
 
     /// The field count -1 that ends a binary COPY stream.
     static let trailer: [UInt8] = [0xFF, 0xFF]
@@ -166,8 +239,13 @@ struct PostgresBinaryWriter: Sendable {
             append(Int32(-1))
             return
         }
-        guard let length = Int32(exactly: field.count) else { preconditionFailure("a value of 2 GiB or more") }
-        append(length)
+        appendLength(field.count)
         bytes += field
+    }
+
+    /// A field's 4-byte length.
+    mutating func appendLength(_ count: Int) {
+        guard let length = Int32(exactly: count) else { preconditionFailure("a value of 2 GiB or more") }
+        append(length)
     }
 }

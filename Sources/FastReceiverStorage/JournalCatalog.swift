@@ -118,7 +118,11 @@ public struct JournalCatalog {
         /// A live segment is read again only once its file has this many bytes.
         var awaitedSize = 0
 
-        public init() {}
+        /// - Parameter offset: where reading starts: 0 for the first record, or an offset a
+        ///   previous read reported as the end of a record.
+        public init(offset: Int = 0) {
+            self.offset = offset
+        }
     }
 
     /// Reads the records of one segment from where `progress` stands.
@@ -130,6 +134,25 @@ public struct JournalCatalog {
     ///   - payload: called with each record's payload, in order.
     public func read(_ name: SegmentName, isLive: Bool, progress: inout Progress, problem: (Problem) -> Void,
                      payload: (UnsafeRawBufferPointer) -> Void) {
+        read(name, isLive: isLive, progress: &progress, problem: problem) { record, _ in
+            payload(record)
+            return true
+        }
+    }
+
+    /// Reads the records of one segment from where `progress` stands, each with the segment
+    /// offset just past it, until the end or until `record` declines one.
+    ///
+    /// For a reader that must know exactly how far it got (the forwarder, which commits that
+    /// offset with the records it wrote): the next call starts with the record declined.
+    /// - Parameters:
+    ///   - isLive: as for `read(_:isLive:progress:problem:payload:)`.
+    ///   - progress: updated to where reading got.
+    ///   - problem: called with what is wrong with the segment, once each.
+    ///   - record: called with each record's payload and the offset after it; returns whether
+    ///     it took the record. False stops reading before it.
+    public func read(_ name: SegmentName, isLive: Bool, progress: inout Progress, problem: (Problem) -> Void,
+                     record: (_ payload: UnsafeRawBufferPointer, _ end: Int) -> Bool) {
         guard !progress.isFinished else { return }
         let plainPath = directory + "/" + name.baseName
         var isLive = isLive && !name.isCompressed
@@ -178,7 +201,12 @@ public struct JournalCatalog {
             var scanner = SegmentScanner(raw, from: start, isLive: isLive)
             while let item = scanner.next() {
                 switch item {
-                case .record(let range): payload(UnsafeRawBufferPointer(rebasing: raw[range]))
+                case .record(let range):
+                    guard record(UnsafeRawBufferPointer(rebasing: raw[range]), segment.offset + range.upperBound) else {
+                        progress.offset = segment.offset + range.lowerBound - JournalRecord.headerBytes
+                        progress.awaitedSize = 0
+                        return
+                    }
                 case .skipped(let offset, let length): problem(.corrupt(offset: segment.offset + offset, length: length))
                 }
             }

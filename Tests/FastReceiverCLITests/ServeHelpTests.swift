@@ -30,6 +30,11 @@ import Testing
         ("--shutdown-grace", "FAST_RECEIVER_SHUTDOWN_GRACE", "25"),
         ("--log-format", "FAST_RECEIVER_LOG_FORMAT", "text"),
         ("--log-level", "FAST_RECEIVER_LOG_LEVEL", "info"),
+        ("--database-url", "DATABASE_URL", nil),
+        ("--database-table", "FAST_RECEIVER_DATABASE_TABLE", "dt_events"),
+        ("--replica", "FAST_RECEIVER_REPLICA", "the host name"),
+        ("--journal-retention", "FAST_RECEIVER_JOURNAL_RETENTION", "7d with forwarding; without it nothing is deleted"),
+        ("--journal-max-bytes", "FAST_RECEIVER_JOURNAL_MAX_BYTES", "0, no cap but the disk"),
     ]
 
     /// Each option's entry in `serve --help`, by flag: its synopsis line and what follows up to the next option.

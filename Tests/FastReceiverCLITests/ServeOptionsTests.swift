@@ -1,4 +1,5 @@
 import FastReceiver
+import FastReceiverPostgres
 import FastReceiverStorage
 import FastReceiverSystem
 import FastReceiverTestSupport
@@ -47,6 +48,17 @@ import Testing
         Case(flag: "--dedupe-window", variable: "FAST_RECEIVER_DEDUPE_WINDOW", text: "600") { $0.dedupeWindowSeconds == 600 },
         Case(flag: "--log-format", variable: "FAST_RECEIVER_LOG_FORMAT", text: "json") { $0.logFormat == .json },
         Case(flag: "--log-level", variable: "FAST_RECEIVER_LOG_LEVEL", text: "debug") { $0.logLevel == .debug },
+        Case(flag: "--database-url", variable: "DATABASE_URL", text: "postgres://fr:pw@db.example.com:5433/sensors?sslmode=require") {
+            $0.forwarding?.connectionString.description == "host=db.example.com port=5433 dbname=sensors user=fr password=*** sslmode=require"
+        },
+        Case(flag: "--database-table", variable: "FAST_RECEIVER_DATABASE_TABLE", text: "ingest.Events") {
+            $0.forwarding?.tables.events.description == "ingest.events" && $0.forwarding?.tables.rejected.description == "ingest.events_rejected"
+        },
+        Case(flag: "--replica", variable: "FAST_RECEIVER_REPLICA", text: "fast-receiver-2") { $0.forwarding?.replica == "fast-receiver-2" },
+        Case(flag: "--journal-retention", variable: "FAST_RECEIVER_JOURNAL_RETENTION", text: "36h") {
+            $0.retention.maxAgeMilliseconds == 36 * 3_600_000
+        },
+        Case(flag: "--journal-max-bytes", variable: "FAST_RECEIVER_JOURNAL_MAX_BYTES", text: "1073741824") { $0.retention.maxBytes == 1 << 30 },
     ]
 
     static func configuration(_ arguments: [String], environment: [String: String] = secretOnly) throws -> ServerConfiguration {
@@ -64,6 +76,7 @@ import Testing
         #expect(configuration.journal.durability == .fsync)
         #expect(configuration.secretSource.secretFile == nil)
         #expect(configuration.secrets.count == 1)
+        #expect(configuration.forwarding == nil)
         #expect(configuration.server.limits.maxBodyBytes == 1 << 20)
         #expect(configuration.server.headerTimeoutMilliseconds == 10_000)
         #expect(configuration.logFormat == .text)
@@ -71,6 +84,16 @@ import Testing
         for setting in Self.cases {
             #expect(!setting.isApplied(configuration), "\(setting.flag) \(setting.text) is its default, so the case shows nothing")
         }
+    }
+
+    @Test("The retention is 7 days with forwarding and none without, unless one is given; durations take s, m, h or d")
+    func retentionDefaults() throws {
+        #expect(try Self.configuration([]).retention == .init())
+        let forwarding = ["--database-url", "postgres://fr@db.example.com/sensors"]
+        #expect(try Self.configuration(forwarding).retention.maxAgeMilliseconds == 7 * 86_400_000)
+        #expect(try Self.configuration(forwarding + ["--journal-retention", "90m"]).retention.maxAgeMilliseconds == 90 * 60_000)
+        #expect(try Self.configuration(["--journal-retention", "3600"]).retention.maxAgeMilliseconds == 3_600_000)
+        #expect(try Self.configuration(["--journal-retention", "2d"]).retention.maxAgeMilliseconds == 2 * 86_400_000)
     }
 
     @Test("Every setting is read from its flag")
@@ -126,6 +149,22 @@ import Testing
             ("FAST_RECEIVER_PATH", "events", "FAST_RECEIVER_PATH must start with / and hold no spaces, ? or # for --path; got events."),
             ("PORT", "70000", "PORT must be between 0 and 65535 for --port; got 70000."),
             ("FAST_RECEIVER_SEGMENT_AGE", "0.5", "FAST_RECEIVER_SEGMENT_AGE must be between 1 and 604800 seconds for --segment-age; got 0.5."),
+            // A connection string may hold a password: the sentence never repeats it.
+            (
+                "DATABASE_URL", "postgres://fr:s3cret@[db",
+                "DATABASE_URL must be a connection string libpq can use: a postgres:// URI or key=value pairs for --database-url."
+            ),
+            (
+                "FAST_RECEIVER_DATABASE_TABLE", "dt-events",
+                "FAST_RECEIVER_DATABASE_TABLE must be a table name of at most 51 characters (\(PostgresIdentifier.rule)) for --database-table; got dt-events."
+            ),
+            ("FAST_RECEIVER_REPLICA", "a\u{7}b", "FAST_RECEIVER_REPLICA must be 1 to 200 printable characters for --replica; got a\u{7}b."),
+            (
+                "FAST_RECEIVER_JOURNAL_RETENTION", "7w",
+                "FAST_RECEIVER_JOURNAL_RETENTION must be a duration such as 7d, 12h, 30m or 3600s for --journal-retention; got 7w."
+            ),
+            ("FAST_RECEIVER_JOURNAL_RETENTION", "30s", "FAST_RECEIVER_JOURNAL_RETENTION must be between 1m and 3650d for --journal-retention; got 30s."),
+            ("FAST_RECEIVER_JOURNAL_MAX_BYTES", "-1", "FAST_RECEIVER_JOURNAL_MAX_BYTES must be between 0 and 1152921504606846976 for --journal-max-bytes; got -1."),
         ]
     )
     func badVariable(variable: String, text: String, sentence: String) throws {
@@ -187,6 +226,7 @@ import Testing
         "FAST_RECEIVER_MAX_HEADER_BYTES", "FAST_RECEIVER_MAX_HEADER_COUNT", "FAST_RECEIVER_MAX_BODY_BYTES",
         "FAST_RECEIVER_HEADER_TIMEOUT", "FAST_RECEIVER_BODY_TIMEOUT", "FAST_RECEIVER_IDLE_TIMEOUT", "FAST_RECEIVER_MAX_CONNECTIONS",
         "FAST_RECEIVER_MAX_PIPELINED", "FAST_RECEIVER_SHUTDOWN_GRACE", "FAST_RECEIVER_LOG_FORMAT", "FAST_RECEIVER_LOG_LEVEL",
+        "DATABASE_URL", "FAST_RECEIVER_DATABASE_TABLE",
     ]
 
     @Test("validate() checks every declared setting, in option groups too", arguments: refusable)

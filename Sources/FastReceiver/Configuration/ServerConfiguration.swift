@@ -1,3 +1,4 @@
+public import FastReceiverForwarding
 public import FastReceiverStorage
 public import FastReceiverTransport
 public import FastReceiverVerification
@@ -31,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var logFormat = LogFormat.text
     /// The lowest level logged. Default info (refusals, start-up, shutdown; nothing per accepted event).
     public var logLevel = Logger.Level.info
+    /// Where stored events are forwarded; nil (the default) forwards nothing.
+    public var forwarding: ForwardingSettings?
+    /// Which sealed segments are deleted, and the journal's byte cap. Default: none deleted, no cap.
+    public var retention = JournalRetention.Policy()
 
     public init() {}
 
@@ -48,6 +53,10 @@ public struct ServerConfiguration: Sendable {
             "shutdown_grace_ms": "\(server.shutdownGraceMilliseconds)", "clock_skew_s": "\(clockSkew)",
             "secrets": "\(secrets.count) configured (redacted)", "secret_file": secretSource.secretFile ?? "-",
             "log_format": logFormat.rawValue, "log_level": logLevel.rawValue,
+            "database": forwarding.map { "\($0.connectionString)" } ?? "- (forwarding off)",
+            "database_table": forwarding.map { "\($0.tables.events)" } ?? "-", "replica": forwarding?.replica ?? "-",
+            "journal_retention_s": retention.maxAgeMilliseconds.map { "\($0 / 1000)" } ?? "- (nothing deleted)",
+            "journal_max_bytes": "\(retention.maxBytes)",
         ]
     }
 }

@@ -113,6 +113,7 @@ public final class EventIngestor: RequestHandler {
             // An event that began before a shutdown is finished; one that begins after is sent elsewhere.
             if status.isDraining { return .refuse(Self.draining) }
             if !workerJournal.isAvailable { return .refuse(Self.storageUnavailable) }
+            if status.storage.isFull { return .refuse(Self.storageFull) }
             return .accept(.event(checksum, coding))
         case .health: return readOnly(head, .health)
         case .readiness: return readOnly(head, .readiness)
@@ -248,5 +249,6 @@ public final class EventIngestor: RequestHandler {
 
     private static let draining = HTTPResponse(status: 503, body: .constant("shutting down; retry shortly\n"), retryAfterSeconds: 1)
     private static let storageUnavailable = HTTPResponse(status: 503, body: .constant("storage is unavailable; retry later\n"), retryAfterSeconds: 30)
+    private static let storageFull = HTTPResponse(status: 503, body: .constant("the journal is full; retry later\n"), retryAfterSeconds: 30)
     private static let storageBusy = HTTPResponse(status: 503, body: .constant("storage is busy; retry shortly\n"), retryAfterSeconds: 1)
 }

@@ -1,3 +1,4 @@
+internal import FastReceiverForwarding
 internal import FastReceiverMetrics
 internal import FastReceiverStorage
 internal import FastReceiverTransport
@@ -11,12 +12,14 @@ public final class MetricsRegistry: Sendable {
     let workers: [WorkerMetrics]
     let ingest: [IngestMetrics]
     let journals: [JournalMetrics]
+    let forwarding: ForwardingMetrics?
     let gauges: [Gauge]
 
-    init(workers: [WorkerMetrics], ingest: [IngestMetrics], journals: [JournalMetrics], gauges: [Gauge]) {
+    init(workers: [WorkerMetrics], ingest: [IngestMetrics], journals: [JournalMetrics], forwarding: ForwardingMetrics?, gauges: [Gauge]) {
         self.workers = workers
         self.ingest = ingest
         self.journals = journals
+        self.forwarding = forwarding
         self.gauges = gauges
     }
 
@@ -66,6 +69,7 @@ public final class MetricsRegistry: Sendable {
                       parts: journals.map(\.syncLatency), divisor: 1_000_000)
         out.histogram("fast_receiver_journal_batch_records", help: "Records per group commit (one write and one fdatasync).",
                       parts: journals.map(\.batchSize), divisor: 1)
+        forwarding?.render(into: &out)
         return out.text
     }
 }

@@ -112,6 +112,10 @@ struct ServeOptions: ParsableArguments {
     @Option("--log-level", "FAST_RECEIVER_LOG_LEVEL", default: defaults.logLevel, help: "Lowest level logged.", valueName: "level")
     var logLevel: Setting<Logger.Level>
 
+    @OptionGroup(title: "Forwarding to PostgreSQL") var forwarding: ForwardingFlags
+
+    @OptionGroup(title: "Journal retention") var retention: RetentionSettings
+
     /// The receiver's configuration: each setting from its flag, else from `environment`, else its
     /// default; then the secrets, from the secret file or `environment`.
     /// - Throws: `ConfigurationError` naming the first setting that is bad, or saying why there
@@ -140,6 +144,8 @@ struct ServeOptions: ParsableArguments {
         configuration.server.shutdownGraceMilliseconds = try shutdownGrace.value(in: environment).milliseconds
         configuration.logFormat = try logFormat.value(in: environment)
         configuration.logLevel = try logLevel.value(in: environment)
+        configuration.forwarding = try forwarding.settings(environment: environment)
+        configuration.retention = try retention.policy(isForwarding: configuration.forwarding != nil, environment: environment)
         (configuration.secretSource, configuration.secrets) = try signatures.secrets(environment: environment)
         return configuration
     }
