@@ -1,13 +1,13 @@
 import FastReceiver
 import FastReceiverForwarding
 import FastReceiverPostgres
-import FastReceiverStorage
 import FastReceiverTestSupport
 import Foundation
 import Glibc
 import PostgresTestSupport
 import Testing
 
+@testable import FastReceiverStorage
 @testable import FastReceiverTools
 @testable import FastReceiverVerification
 
@@ -99,8 +99,10 @@ struct ForwardingServeTests {
             configuration.retention = .init(maxAgeMilliseconds: 7 * 86_400_000, maxBytes: cap)
         }
         // PostgreSQL is down: nothing may be deleted, so the journal fills up to its cap. Requests
-        // are pipelined, 32 at a time, until one is refused with every sealed segment compressed
-        // (compression alone frees space for a while). TestServer runs two workers, so two live segments.
+        // are pipelined, 32 at a time, until the journal is full and stays so: every sealed segment
+        // compressed (compression alone frees space for a while; TestServer runs two workers, so
+        // two live segments), and retention's last measure taken after the last compression.
+        let retention = receiver.receiver.retention
         var accepted: [String] = []
         #expect(waitUntil(deadline: .seconds(120)) {
             guard let requests = try? (0..<32).map({ _ in try receiver.signedRequest() }),
@@ -111,7 +113,9 @@ struct ForwardingServeTests {
             let statuses = connection.readResponses(requests.count)
             accepted += zip(requests, statuses).filter { $0.1 == 200 }.map(\.0.0.eventID)
             let plain = SegmentName.list(in: receiver.journal.directory).filter { !$0.isCompressed }
-            return statuses.contains { $0 != 200 } && plain.count <= 2
+            let measured = retention.journalBytes
+            return plain.count <= 2 && measured >= cap && measured == JournalRetention.bytesOnDisk(retention.directory)
+                && receiver.receiver.status.storage.isFull
         })
         let request = try receiver.factory.request(type: .temperature)
         let refusal = try receiver.client().post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"])
