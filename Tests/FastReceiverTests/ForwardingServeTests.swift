@@ -52,10 +52,14 @@ struct ForwardingServeTests {
         let receiver = try Self.receiver(server)
         let ids = try Self.post(300, to: receiver)
         #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == 300 })
-        let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+        // A batch is counted, and forwarding marked up, just after it commits: waited for too.
+        var metrics = ""
+        #expect(try waitUntil {
+            metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+            return MetricsTests.value(metrics, "fast_receiver_forward_delay_seconds_count") == 300
+                && MetricsTests.value(metrics, "fast_receiver_forward_up") == 1
+        })
         #expect(MetricsTests.value(metrics, "fast_receiver_forward_events_total{outcome=\"inserted\"}") == 300)
-        #expect(MetricsTests.value(metrics, "fast_receiver_forward_up") == 1)
-        #expect(MetricsTests.value(metrics, "fast_receiver_forward_delay_seconds_count") == 300)
         #expect(Self.rows(server, where: "event_id = '\(ids[7])' AND device_id IS NOT NULL AND event_time IS NOT NULL") == 1)
         try PromtoolCheck.metrics(metrics)
     }
@@ -67,9 +71,13 @@ struct ForwardingServeTests {
         let receiver = try Self.receiver(server)
         _ = try Self.post(50, to: receiver)
         #expect(try receiver.client().request(method: "GET", path: "/readyz").status == 200)
-        let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+        // The forwarder tries on a thread of its own: its first refusal is waited for, not assumed.
+        var metrics = ""
+        #expect(try waitUntil {
+            metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+            return (MetricsTests.value(metrics, "fast_receiver_forward_errors_total{cause=\"connection_refused\"}") ?? 0) >= 1
+        })
         #expect(MetricsTests.value(metrics, "fast_receiver_forward_up") == 0)
-        #expect((MetricsTests.value(metrics, "fast_receiver_forward_errors_total{cause=\"connection_refused\"}") ?? 0) >= 1)
         try server.start()
         #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == 50 })
     }
