@@ -116,11 +116,13 @@ var package = Package(
 
         // Tests mirror the modules; end-to-end tests of the receiver and the executable are
         // FastReceiverTests. What several test targets share lives in a library only tests use.
+        // Child processes, started in a clean state, for both test-support libraries.
+        .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport", swiftSettings: swiftSettings),
         .target(
             name: "FastReceiverTestSupport",
             dependencies: [
                 "FastReceiver", "FastReceiverCrypto", "FastReceiverJSON", "FastReceiverStorage", "FastReceiverSystem",
-                "FastReceiverTools", "FastReceiverTransport", "FastReceiverVerification",
+                "FastReceiverTools", "FastReceiverTransport", "FastReceiverVerification", "ProcessTestSupport",
             ],
             path: "Tests/FastReceiverTestSupport",
             swiftSettings: swiftSettings
@@ -128,7 +130,7 @@ var package = Package(
         // A throwaway PostgreSQL server for tests and benchmarks (initdb + pg_ctl).
         .target(
             name: "PostgresTestSupport",
-            dependencies: ["FastReceiverPostgres"],
+            dependencies: ["FastReceiverPostgres", "ProcessTestSupport"],
             path: "Tests/PostgresTestSupport",
             swiftSettings: swiftSettings
         ),

@@ -1,3 +1,4 @@
+import FastReceiverTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -268,14 +269,4 @@ private final class TLSTestServerLoop: @unchecked Sendable {
             }
         }
     }
-}
-
-/// Polls `condition` until it holds or `timeout` seconds pass (a deadline only a hang misses).
-func waitUntil(timeout: Double = 30, _ condition: () -> Bool) -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if condition() { return true }
-        usleep(5_000)
-    }
-    return condition()
 }

@@ -97,7 +97,7 @@ import Testing
         let last = Self.record("after-the-garbage")
         let garbage = Self.overlappingCandidates(count: (size - last.count) / stride, stride: stride, end: size - last.count)
         let segment = SegmentHeader.encode(createdAtMilliseconds: 1) + garbage + last
-        let started = Date()
+        let started = ContinuousClock.now
         let items = segment.withUnsafeBytes { raw in
             var scanner = SegmentScanner(raw, from: SegmentHeader.bytes)
             var items: [SegmentScanner.Item] = []
@@ -109,7 +109,7 @@ import Testing
         guard case .record(let payload) = try #require(items.last) else { Issue.record("no record after the garbage"); return }
         #expect(payload.upperBound == segment.count)
         // Generous: linear work takes well under a second; only quadratic work misses this.
-        #expect(Date().timeIntervalSince(started) < 60)
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 
     @Test("Live: an incomplete record is waited for, not skipped; reading resumes where it stopped")

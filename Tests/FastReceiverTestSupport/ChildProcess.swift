@@ -1,18 +1,19 @@
-internal import FastReceiverSystem
 public import Foundation
 internal import Glibc
+internal import ProcessTestSupport
 
 /// A program a test runs as a child process: the `fast-receiver` executable built alongside the
 /// tests unless another is named.
 ///
-/// Tests run on libdispatch worker threads, whose signal mask blocks nearly every signal, and a
-/// child inherits its parent thread's mask across `exec`. So the child is spawned with
-/// `posix_spawn` and a signal state of its own: nothing blocked unless `blocking` asks for it,
-/// SIGTERM, SIGINT, SIGHUP and SIGPIPE at their default action. Every child is reaped: by
-/// `waitForExit`, or else by `deinit`, which kills it first, so that a failing or throwing test
-/// leaves nothing running. A child still running when the test process exits fails the run.
+/// The child starts as `SpawnedProcess` starts one: nothing blocked unless `blocking` asks for
+/// it, the lifecycle signals and SIGPIPE at their default action, no descriptor of this process
+/// but the standard ones (input from a file; output and error each to a file of their own, read
+/// on demand). Every child is reaped: by `waitForExit`, or else by `deinit`, which kills it
+/// first, so that a failing or throwing test leaves nothing running. A child still running when
+/// the test process exits fails the run.
 public final class ChildProcess {
-    public let processIdentifier: pid_t
+    private let spawned: SpawnedProcess
+    public var processIdentifier: pid_t { spawned.processIdentifier }
     /// Standard output and error go to files, read on demand.
     public let outputFile: String
     public let errorFile: String
@@ -41,7 +42,7 @@ public final class ChildProcess {
     ///   - standardInput: the file it reads as standard input.
     ///   - blockedSignals: signals blocked in the child's initial mask, as a parent that blocks
     ///     signals would hand it down; none by default.
-    /// - Throws: `SystemError` when the child cannot be spawned.
+    /// - Throws: `SpawnedProcess.Failure` when the child cannot be spawned.
     public init(executable: String? = nil, arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
          standardInput: String = "/dev/null", blocking blockedSignals: [Int32] = []) throws {
         _ = Self.exitCheck
@@ -49,36 +50,8 @@ public final class ChildProcess {
         let name = NSTemporaryDirectory() + "fast-receiver-child-\(UUID().uuidString)"
         outputFile = name + ".out"
         errorFile = name + ".err"
-
-        var attributes = posix_spawnattr_t()
-        try Self.check(posix_spawnattr_init(&attributes), "posix_spawnattr_init")
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in blockedSignals { sigaddset(&mask, signal) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        try Self.check(posix_spawnattr_setsigmask(&attributes, &mask), "posix_spawnattr_setsigmask")
-        try Self.check(posix_spawnattr_setsigdefault(&attributes, &defaults), "posix_spawnattr_setsigdefault")
-        try Self.check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)), "posix_spawnattr_setflags")
-
-        var actions = posix_spawn_file_actions_t()
-        try Self.check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        try Self.check(posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, standardInput, O_RDONLY, 0), "posix_spawn_file_actions_addopen")
-        for (descriptor, path) in [(STDOUT_FILENO, outputFile), (STDERR_FILENO, errorFile)] {
-            try Self.check(posix_spawn_file_actions_addopen(&actions, descriptor, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600), "posix_spawn_file_actions_addopen")
-        }
-        // Other tests' sockets and files stay theirs: a copy in a child would keep them open.
-        try Self.check(Self.addCloseFrom(&actions, STDERR_FILENO + 1), "posix_spawn_file_actions_addclosefrom_np")
-
-        let argv = ([program] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid: pid_t = 0
-        try Self.check(posix_spawn(&pid, program, &actions, &attributes, argv, envp), "posix_spawn \(program)")
-        processIdentifier = pid
+        spawned = try SpawnedProcess(executable: program, arguments: arguments, environment: environment, standardInput: standardInput,
+                                     standardOutput: outputFile, standardError: .file(errorFile), blocking: blockedSignals)
     }
 
     deinit {
@@ -102,20 +75,19 @@ public final class ChildProcess {
     /// - Returns: the exit status (128 + the signal's number when a signal ended it), or nil when
     ///   the child is still running after `timeout` seconds.
     public func waitForExit(timeout: Double) -> Int32? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while reap(blocking: false) == nil, Date() < deadline { usleep(20_000) }
+        _ = waitUntil(deadline: .seconds(timeout)) { !isRunning }
         return status
     }
 
     /// Waits for the "listening on host:port" line and returns the port.
+    /// - Throws: when the child exits, or `timeout` seconds pass, without announcing one.
     public func waitForPort(timeout: Double = 30) throws -> Int {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if let match = standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//), let port = Int(match.1) { return port }
-            guard isRunning else { break }
-            usleep(20_000)
+        func announced() -> Int? { standardError.firstMatch(of: /listening on [^\s]*:(\d+)\//).flatMap { Int($0.1) } }
+        _ = waitUntil(deadline: .seconds(timeout)) { !isRunning || announced() != nil }
+        guard let port = announced() else {
+            throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
         }
-        throw CocoaError(.executableLoad, userInfo: [NSLocalizedDescriptionKey: "no port announced: \(standardError)"])
+        return port
     }
 
     public var standardError: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
@@ -124,25 +96,9 @@ public final class ChildProcess {
     /// Collects the exit status if the child has exited, or waits for it when `blocking`.
     private func reap(blocking: Bool) -> Int32? {
         if let status { return status }
-        var raw: Int32 = 0
-        var result: pid_t
-        repeat { result = waitpid(processIdentifier, &raw, blocking ? 0 : WNOHANG) } while result == -1 && errno == EINTR
-        guard result == processIdentifier else { return nil }
-        // <sys/wait.h>'s macros: the low 7 bits are the signal that ended it, or 0 for an exit.
-        status = raw & 0x7f == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
+        status = spawned.reap(blocking: blocking)
         return status
     }
-
-    private static func check(_ result: Int32, _ call: String) throws {
-        guard result == 0 else { throw SystemError(call, errno: result) }
-    }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Glibc's Swift
-    /// module does not declare.
-    private static let addCloseFrom: @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32 = {
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return { _, _ in ENOSYS } }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
 
     /// Registers, with the first child, the check that runs when the test process exits.
     private static let exitCheck: Void = { atexit { ChildProcess.failIfAnyChildRuns() } }()

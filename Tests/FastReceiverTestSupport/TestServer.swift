@@ -40,8 +40,11 @@ public final class TestServer {
     public var url: String { "\(receiver.tls == nil ? "http" : "https")://127.0.0.1:\(port)/" }
     public var status: ServiceStatus { receiver.status }
 
+    /// A client connected to this server, whose reads wait as long as only a hang would take.
     public func client() throws -> HTTPClientConnection {
-        HTTPClientConnection(endpoint: try HTTPClientConnection.Endpoint(url: url))
+        let connection = HTTPClientConnection(endpoint: try HTTPClientConnection.Endpoint(url: url))
+        try connection.connect(timeout: generousDeadline / .seconds(1))
+        return connection
     }
 
     /// A signed event request as raw bytes.

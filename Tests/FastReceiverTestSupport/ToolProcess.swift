@@ -60,9 +60,7 @@ public final class ToolProcess {
     /// (a generous deadline only a hang would miss).
     public func finish(timeout: Double = 30) -> Result {
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        let timedOut = process.isRunning
+        let timedOut = !waitUntil(deadline: .seconds(timeout)) { !process.isRunning }
         if timedOut {
             process.terminate()
             process.waitUntilExit()

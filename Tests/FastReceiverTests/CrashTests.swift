@@ -55,6 +55,11 @@ import Testing
         return (posters, group)
     }
 
+    /// How many events the posters have had acknowledged so far.
+    static func acknowledgedCount(_ posters: [Poster]) -> Int {
+        posters.reduce(0) { $0 + $1.ids.count }
+    }
+
     @Test("kill -9 while 16 clients post: after restart every acknowledged event is stored exactly once")
     func killNine() throws {
         let environment = ShutdownTests.environment()
@@ -63,9 +68,9 @@ import Testing
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"], environment: environment)
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
-        usleep(1_500_000)
+        #expect(waitUntil { Self.acknowledgedCount(posters) > 100 })
         child.signal(SIGKILL)
-        _ = child.waitForExit(timeout: 10)
+        _ = child.waitForExit(timeout: 30)
         for poster in posters { poster.halt() }
         #expect(group.wait(timeout: .now() + 20) == .success)
         let acknowledged = posters.flatMap(\.ids)
@@ -106,7 +111,7 @@ import Testing
         let child = try ChildProcess(arguments: ["serve", "--host", "127.0.0.1", "--port", "0", "--threads", "2"], environment: environment)
         let port = try child.waitForPort()
         let (posters, group) = Self.startPosters(16, port: port)
-        usleep(1_000_000)
+        #expect(waitUntil { Self.acknowledgedCount(posters) > 100 })
         child.signal(SIGTERM)
         #expect(child.waitForExit(timeout: 30) == 0)
         for poster in posters { poster.halt() }

@@ -15,17 +15,6 @@ import Testing
 /// database or the receiver, and ingestion never waits on the database.
 @Suite(.serialized, .enabled(if: TestPostgres.shouldRun, "needs PostgreSQL's server binaries (apt-get install postgresql-15)"))
 struct ForwardingServeTests {
-    /// Waits until `condition` holds, polling; false when `timeout` seconds pass first (a deadline
-    /// only a hang would miss).
-    static func waitUntil(timeout: Double = 60, _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try condition() { return true }
-            usleep(50_000)
-        }
-        return try condition()
-    }
-
     /// Rows in `dt_events`, or -1 while PostgreSQL cannot be asked.
     static func rows(_ server: TestPostgres, where condition: String = "true") -> Int64 {
         guard let connection = try? PostgresConnection(url: server.url),
@@ -62,11 +51,15 @@ struct ForwardingServeTests {
         let server = try TestPostgres()
         let receiver = try Self.receiver(server)
         let ids = try Self.post(300, to: receiver)
-        #expect(Self.waitUntil { Self.rows(server) == 300 })
-        let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == 300 })
+        // A batch is counted, and forwarding marked up, just after it commits: waited for too.
+        var metrics = ""
+        #expect(try waitUntil {
+            metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+            return MetricsTests.value(metrics, "fast_receiver_forward_delay_seconds_count") == 300
+                && MetricsTests.value(metrics, "fast_receiver_forward_up") == 1
+        })
         #expect(MetricsTests.value(metrics, "fast_receiver_forward_events_total{outcome=\"inserted\"}") == 300)
-        #expect(MetricsTests.value(metrics, "fast_receiver_forward_up") == 1)
-        #expect(MetricsTests.value(metrics, "fast_receiver_forward_delay_seconds_count") == 300)
         #expect(Self.rows(server, where: "event_id = '\(ids[7])' AND device_id IS NOT NULL AND event_time IS NOT NULL") == 1)
         try PromtoolCheck.metrics(metrics)
     }
@@ -78,11 +71,15 @@ struct ForwardingServeTests {
         let receiver = try Self.receiver(server)
         _ = try Self.post(50, to: receiver)
         #expect(try receiver.client().request(method: "GET", path: "/readyz").status == 200)
-        let metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+        // The forwarder tries on a thread of its own: its first refusal is waited for, not assumed.
+        var metrics = ""
+        #expect(try waitUntil {
+            metrics = try receiver.client().request(method: "GET", path: "/metrics").bodyText
+            return (MetricsTests.value(metrics, "fast_receiver_forward_errors_total{cause=\"connection_refused\"}") ?? 0) >= 1
+        })
         #expect(MetricsTests.value(metrics, "fast_receiver_forward_up") == 0)
-        #expect((MetricsTests.value(metrics, "fast_receiver_forward_errors_total{cause=\"connection_refused\"}") ?? 0) >= 1)
         try server.start()
-        #expect(Self.waitUntil { Self.rows(server) == 50 })
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == 50 })
     }
 
     @Test("PostgreSQL stopped -m immediate mid-stream and restarted: every post answered 200, then every event arrives once")
@@ -90,12 +87,12 @@ struct ForwardingServeTests {
         let server = try TestPostgres()
         let receiver = try Self.receiver(server)
         var ids = try Self.post(200, to: receiver)
-        #expect(Self.waitUntil { Self.rows(server) > 0 })
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) > 0 })
         try server.stop(.immediate)
         ids += try Self.post(200, to: receiver)
         try server.start()
         ids += try Self.post(200, to: receiver)
-        #expect(Self.waitUntil { Self.rows(server) == 600 })
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == 600 })
         #expect(Set(ids).count == 600)
         #expect(receiver.receiver.forwarder?.metrics.rejected == 0)
     }
@@ -114,10 +111,12 @@ struct ForwardingServeTests {
             configuration.retention = .init(maxAgeMilliseconds: 7 * 86_400_000, maxBytes: cap)
         }
         // PostgreSQL is down: nothing may be deleted, so the journal fills up to its cap. Requests
-        // are pipelined, 32 at a time, until one is refused with every sealed segment compressed
-        // (compression alone frees space for a while). TestServer runs two workers, so two live segments.
+        // are pipelined, 32 at a time, until the journal is full and stays so: every sealed segment
+        // compressed (compression alone frees space for a while; TestServer runs two workers, so
+        // two live segments), and retention's last measure taken after the last compression.
+        let retention = receiver.receiver.retention
         var accepted: [String] = []
-        #expect(Self.waitUntil(timeout: 120) {
+        #expect(waitUntil(deadline: .seconds(120)) {
             guard let requests = try? (0..<32).map({ _ in try receiver.signedRequest() }),
                   let connection = try? RawConnection(port: receiver.port)
             else { return false }
@@ -126,10 +125,11 @@ struct ForwardingServeTests {
             let statuses = connection.readResponses(requests.count)
             accepted += zip(requests, statuses).filter { $0.1 == 200 }.map(\.0.0.eventID)
             let plain = SegmentName.list(in: receiver.journal.directory).filter { !$0.isCompressed }
-            // No compression in progress (its plain segment goes last) and the journal at its
-            // cap now, not only at retention's last look: only deleting can free space.
-            return statuses.contains { $0 != 200 } && plain.count <= 2
-                && JournalRetention.bytesOnDisk(receiver.journal.directory) >= cap
+            // No compression in progress (its plain segment goes last), the journal at its cap now
+            // as retention last measured it, and storage refusing: only deleting can free space.
+            let measured = retention.journalBytes
+            return statuses.contains { $0 != 200 } && plain.count <= 2 && measured >= cap
+                && measured == JournalRetention.bytesOnDisk(retention.directory) && receiver.receiver.status.storage.isFull
         })
         let request = try receiver.factory.request(type: .temperature)
         let refusal = try receiver.client().post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"])
@@ -144,7 +144,7 @@ struct ForwardingServeTests {
         // PostgreSQL is back: the forwarder catches up, retention deletes forwarded segments, and
         // events are taken again.
         try server.start()
-        #expect(try Self.waitUntil(timeout: 120) {
+        #expect(try waitUntil(deadline: .seconds(120)) {
             let connection = try receiver.client()
             let request = try receiver.factory.request(type: .temperature)
             guard try connection.post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"]).status == 200 else { return false }
@@ -153,7 +153,7 @@ struct ForwardingServeTests {
         })
         #expect(try receiver.client().request(method: "GET", path: "/readyz").status == 200)
         #expect(receiver.receiver.retention.deletedSegments > 0)
-        #expect(Self.waitUntil { Self.rows(server) == Int64(accepted.count) })
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == Int64(accepted.count) })
         #expect(Set(accepted).count == accepted.count)
     }
 
@@ -172,7 +172,7 @@ struct ForwardingServeTests {
         let request = try factory.request(type: .touch)
         #expect(try client.post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"]).status == 200)
         var metrics = ""
-        #expect(try Self.waitUntil(timeout: 30) {
+        #expect(try waitUntil {
             metrics = try client.request(method: "GET", path: "/metrics").bodyText
             return (MetricsTests.value(metrics, "fast_receiver_forward_errors_total{cause=\"authentication_failed\"}") ?? 0) >= 1
         })
@@ -253,7 +253,7 @@ extension ForwardingServeTests {
         let port = try child.waitForPort()
         let (posters, group) = CrashTests.startPosters(16, port: port)
         // Killed once rows are committing, so that a batch is most likely in flight.
-        #expect(Self.waitUntil { Self.rows(server) >= 500 })
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) >= 500 })
         child.signal(SIGKILL)
         _ = child.waitForExit(timeout: 10)
         for poster in posters { poster.halt() }
@@ -267,7 +267,7 @@ extension ForwardingServeTests {
         for name in catalog.segments() {
             catalog.forEachRecord(in: name) { stored.insert(String(decoding: $0.eventID, as: UTF8.self)) }
         }
-        #expect(Self.waitUntil { Self.rows(server) == Int64(stored.count) }, "\(Self.rows(server)) rows for \(stored.count) stored events")
+        #expect(waitUntil(deadline: .seconds(60)) { Self.rows(server) == Int64(stored.count) }, "\(Self.rows(server)) rows for \(stored.count) stored events")
         restarted.signal(SIGTERM)
         #expect(restarted.waitForExit(timeout: 30) == 0)
         let connection = try PostgresConnection(url: server.url)

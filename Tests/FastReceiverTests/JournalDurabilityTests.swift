@@ -14,16 +14,16 @@ import Testing
         let server = try TestServer(threads: 1, io: io)
         io.closeGate()
         let request = try server.factory.request(type: .touch)
-        let raw = try RawConnection(port: server.port, timeout: 0.5)
+        let raw = try RawConnection(port: server.port)
         defer { raw.close() }
         raw.send(TestServer.raw(request))
-        // While the sync is held, no answer may come.
-        #expect(raw.readResponses(1).isEmpty)
-        #expect(io.operations.suffix(2) == ["write", "fdatasync"])
+        // The batch is written and its sync held...
+        #expect(waitUntil { io.operations.suffix(2) == ["write", "fdatasync"] })
+        // ...and while it is held, no answer may come: an absence, so this waits the whole half second.
+        #expect(raw.staysQuiet(for: .milliseconds(500)))
         io.openGate()
-        let statuses = (0..<20).lazy.map { _ in raw.readResponses(1) }.first { !$0.isEmpty } ?? []
-        let answered = Date()
-        #expect(statuses == [200])
+        #expect(raw.readResponses(1) == [200])
+        let answered = ContinuousClock.now
         #expect(try #require(io.lastSyncFinished) <= answered)
         #expect(io.operations.suffix(3) == ["write", "fdatasync", "fdatasync done"])
     }
@@ -33,11 +33,14 @@ import Testing
         let io = RecordingFileIO()
         let server = try TestServer(threads: 1, io: io)
         io.closeGate()
-        let raw = try RawConnection(port: server.port, timeout: 5)
+        let raw = try RawConnection(port: server.port)
         defer { raw.close() }
         raw.send(TestServer.raw(try server.factory.request(type: .touch)))
         shutdown(raw.descriptor, Int32(SHUT_WR))
-        usleep(200_000)
+        #expect(waitUntil { io.operations.suffix(2) == ["write", "fdatasync"] })
+        // The half-close ends nothing while the sync is held, neither by an answer nor by a close:
+        // an absence, so this waits the whole half second.
+        #expect(raw.staysQuiet(for: .milliseconds(500)))
         io.openGate()
         let answer = raw.readAll()
         #expect(RawConnection.statuses(answer.text) == [200])
@@ -51,18 +54,21 @@ import Testing
         let server = try TestServer(threads: 1, io: io)
         io.closeGate()
         let request = try server.factory.request(type: .temperature)
-        let first = try RawConnection(port: server.port, timeout: 0.5)
-        let second = try RawConnection(port: server.port, timeout: 0.5)
+        let first = try RawConnection(port: server.port)
+        let second = try RawConnection(port: server.port)
         defer { first.close(); second.close() }
         first.send(TestServer.raw(request))
-        usleep(100_000)
+        // The first copy's batch is held at its sync...
+        #expect(waitUntil { io.operations.suffix(2) == ["write", "fdatasync"] })
         second.send(TestServer.raw(request))
-        #expect(second.readResponses(1).isEmpty)
+        // ...the second is known for a duplicate of it...
+        #expect(waitUntil { server.receiver.registry.totals.duplicates == 1 })
+        // ...and is not answered before the first copy is durable: an absence, so this waits the
+        // whole half second.
+        #expect(second.staysQuiet(for: .milliseconds(500)))
         io.openGate()
-        let one = (0..<20).lazy.map { _ in first.readResponses(1) }.first { !$0.isEmpty } ?? []
-        let two = (0..<20).lazy.map { _ in second.readResponses(1) }.first { !$0.isEmpty } ?? []
-        #expect(one == [200])
-        #expect(two == [200])
+        #expect(first.readResponses(1) == [200])
+        #expect(second.readResponses(1) == [200])
         #expect(server.storedLines().count == 1)
     }
 
@@ -70,7 +76,7 @@ import Testing
     func concurrentDuplicates() throws {
         let server = try TestServer(threads: 2)
         let request = try server.factory.request(type: .co2)
-        let connections = try (0..<24).map { _ in try RawConnection(port: server.port, timeout: 10) }
+        let connections = try (0..<24).map { _ in try RawConnection(port: server.port) }
         for connection in connections { connection.send(TestServer.raw(request)) }
         for connection in connections {
             #expect(connection.readResponses(1) == [200])
@@ -125,12 +131,7 @@ import Testing
         #expect(try connection.request(method: "GET", path: "/healthz").status == 200)
         // Space returns: the journal heals on its own.
         unlink(filler)
-        var ready = false
-        for _ in 0..<50 where !ready {
-            usleep(100_000)
-            ready = try connection.request(method: "GET", path: "/readyz").status == 200
-        }
-        #expect(ready)
+        #expect(try waitUntil { try connection.request(method: "GET", path: "/readyz").status == 200 })
         let request = try factory.request(type: .touch)
         #expect(try connection.post(body: request.body, headers: ["X-Dt-Signature: \(request.signature)"]).status == 200)
         acknowledged.append(request.eventID)

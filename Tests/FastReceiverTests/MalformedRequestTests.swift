@@ -76,7 +76,7 @@ import Testing
     @Test("Each malformed request gets its status and a closed connection; the server keeps serving", arguments: cases)
     func refused(_ test: Case) throws {
         let server = try SharedServer.instance()
-        let raw = try RawConnection(port: server.port, timeout: 5)
+        let raw = try RawConnection(port: server.port)
         let token = try server.factory.sign(body: Array("{}".utf8), issuedAt: Int64(Date().timeIntervalSince1970))
         raw.send(test.bytes.replacingOccurrences(of: "{token}", with: token))
         let answer = raw.readAll()

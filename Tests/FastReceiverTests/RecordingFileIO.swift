@@ -3,20 +3,23 @@ import Foundation
 @testable import FastReceiverStorage
 
 /// A file-I/O seam for tests: performs real I/O, records the order of operations, and can hold
-/// every `fdatasync` until released or make writes fail.
+/// every `fdatasync` until released or make it fail.
 final class RecordingFileIO: JournalFileIO, @unchecked Sendable {
     private let real = PosixFileIO()
     private let lock = NSCondition()
     private var log: [String] = []
     private var isGated = false
-    private var lastSyncEnd: Date?
+    private var isFailingSyncs = false
+    private var lastSyncEnd: ContinuousClock.Instant?
 
     var operations: [String] { lock.lock(); defer { lock.unlock() }; return log }
-    var lastSyncFinished: Date? { lock.lock(); defer { lock.unlock() }; return lastSyncEnd }
+    var lastSyncFinished: ContinuousClock.Instant? { lock.lock(); defer { lock.unlock() }; return lastSyncEnd }
 
     /// Holds every later fdatasync until `openGate()`.
     func closeGate() { lock.lock(); isGated = true; lock.unlock() }
     func openGate() { lock.lock(); isGated = false; lock.broadcast(); lock.unlock() }
+    /// Makes every later fdatasync fail with EIO, as a failing disk does, without syncing.
+    func failSyncs() { lock.lock(); isFailingSyncs = true; lock.unlock() }
 
     private func record(_ entry: String) { lock.lock(); log.append(entry); lock.unlock() }
 
@@ -26,11 +29,12 @@ final class RecordingFileIO: JournalFileIO, @unchecked Sendable {
         lock.lock()
         log.append("fdatasync")
         while isGated { lock.wait() }
+        let isFailing = isFailingSyncs
         lock.unlock()
-        let result = real.dataSync(descriptor)
+        let result = isFailing ? EIO : real.dataSync(descriptor)
         lock.lock()
         log.append("fdatasync done")
-        lastSyncEnd = Date()
+        lastSyncEnd = .now
         lock.unlock()
         return result
     }

@@ -1,6 +1,7 @@
 internal import FastReceiverPostgres
 internal import Foundation
 internal import Glibc
+internal import ProcessTestSupport
 
 /// A real PostgreSQL server of its own for a test or a benchmark: a cluster in a temporary
 /// directory, listening on 127.0.0.1 and a free port with password (SCRAM) authentication, its
@@ -246,63 +247,32 @@ public final class TestPostgres {
 
     /// Runs a server command (as the `postgres` user under root) in `directory` and waits for it.
     ///
-    /// Spawned directly, with a clean signal state, and reaped with `waitpid`, with every descriptor above stderr closed in
-    /// the child: `pg_ctl start` leaves a server running that would otherwise inherit this
-    /// process's sockets (holding other tests' connections open) and outlive what
+    /// Started as `SpawnedProcess` starts a child, with a clean signal state and no descriptor
+    /// of this process but the standard ones, and reaped here: `pg_ctl start` leaves a server
+    /// running that would otherwise inherit this process's sockets (holding other tests'
+    /// connections open), block the signals `pg_ctl stop` sends, and outlive what
     /// `Foundation.Process` watches to notice that the command has exited.
     private static func run(_ executable: String, _ arguments: [String], in directory: String) throws {
         let asServerOwner = serverOwner != nil ? [runuser ?? "runuser", "-u", user, "--"] : []
         let command = asServerOwner + ["/usr/bin/env", "--chdir=\(directory)", executable] + arguments
         let outputPath = NSTemporaryDirectory() + "fast-receiver-pg-output-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        guard let closeFrom = closeDescriptorsFrom, closeFrom(&actions, 3) == 0 else {
-            throw Failure("posix_spawn_file_actions_addclosefrom_np is unavailable (glibc 2.34 or later has it)")
+        let child: SpawnedProcess
+        do {
+            child = try SpawnedProcess(executable: command[0], arguments: Array(command.dropFirst()), standardOutput: outputPath,
+                                       standardError: .standardOutput)
+        } catch {
+            throw Failure("starting \(command[0]) failed: \(error)")
         }
-        // Test threads block nearly every signal and a child inherits that mask; the server
-        // `pg_ctl` leaves behind must start with nothing blocked so that `pg_ctl stop` works.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var nothing = sigset_t()
-        sigemptyset(&nothing)
-        var handled = sigset_t()
-        sigemptyset(&handled)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE] { sigaddset(&handled, signal) }
-        posix_spawnattr_setsigmask(&attributes, &nothing)
-        posix_spawnattr_setsigdefault(&attributes, &handled)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = command.map { strdup($0) }
-        defer { argv.forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = (argv + [nil]).withUnsafeBufferPointer { arguments in
-            arguments.baseAddress.map { posix_spawn(&pid, command[0], &actions, &attributes, $0, environ) } ?? EINVAL
-        }
-        guard spawned == 0 else { throw Failure("spawning \(command[0]) failed: errno \(spawned)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { throw Failure("waitpid failed: errno \(errno)") }
-        }
-        // WIFEXITED and WEXITSTATUS, which Swift does not import.
-        guard status & 0x7F == 0, (status >> 8) & 0xFF == 0 else {
+        let status = child.reap(blocking: true)
+        guard status == 0 else {
             let printed = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             let log = (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? ""
             let name = URL(fileURLWithPath: executable).lastPathComponent
-            throw Failure("\(name) \(arguments.first ?? "") failed (wait status \(status)): \(printed)\nserver log:\n\(log.suffix(2000))")
+            let ending = status.map { "exit status \($0)" } ?? "its exit status could not be collected"
+            throw Failure("\(name) \(arguments.first ?? "") failed (\(ending)): \(printed)\nserver log:\n\(log.suffix(2000))")
         }
     }
-
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np`, which Swift's Glibc module does not
-    /// declare (it sits behind `_GNU_SOURCE`).
-    private static let closeDescriptorsFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? = {
-        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
-    }()
 
     /// A TCP port on 127.0.0.1 that nothing listens on right now.
     public static func freePort() throws -> Int {
