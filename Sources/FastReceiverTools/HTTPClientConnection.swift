@@ -136,7 +136,7 @@ public final class HTTPClientConnection {
         while offset < bytes.count {
             let written: Int
             if let tls {
-                written = bytes[offset...].withUnsafeBytes { Self.count(of: tls.write($0)) }
+                written = bytes[offset...].withUnsafeBytes { tls.sendResult($0) }
             } else {
                 written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             }
@@ -148,27 +148,6 @@ public final class HTTPClientConnection {
             }
             offset += written
         }
-    }
-
-    /// A TLS write's byte count, or -1 with errno set as a socket write would leave it.
-    private static func count(of result: TLSConnection.WriteResult) -> Int {
-        switch result {
-        case .bytes(let count): return count
-        case .wantRead, .wantWrite: errno = EAGAIN
-        case .failed(let error): errno = error.socketErrno ?? ECONNRESET
-        }
-        return -1
-    }
-
-    /// A TLS read's byte count (0 at the end), or -1 with errno set as `recv` would leave it.
-    private static func count(of result: TLSConnection.ReadResult) -> Int {
-        switch result {
-        case .bytes(let count): return count
-        case .closed: return 0
-        case .wantRead, .wantWrite: errno = EAGAIN
-        case .failed(let error): errno = error.socketErrno ?? ECONNRESET
-        }
-        return -1
     }
 
     /// POSTs `body` with the given extra header lines (`Name: value`).
@@ -238,7 +217,7 @@ public final class HTTPClientConnection {
         guard descriptor >= 0 else { throw SystemError("recv", errno: ENOTCONN) }
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         let received = chunk.withUnsafeMutableBytes { buffer in
-            if let tls { return Self.count(of: tls.read(into: buffer)) }
+            if let tls { return tls.receiveResult(into: buffer) }
             return recv(descriptor, buffer.baseAddress, buffer.count, 0)
         }
         if received <= 0 {

@@ -365,14 +365,7 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
         while connections[index].isRequestUnwritten {
             let offset = connections[index].written
             let written = connections[index].request.withUnsafeBytes { bytes in
-                if let tls = connections[index].tls {
-                    switch tls.write(UnsafeRawBufferPointer(rebasing: bytes[offset...])) {
-                    case .bytes(let count): return count
-                    case .wantRead, .wantWrite: errno = EAGAIN
-                    case .failed: errno = EPIPE
-                    }
-                    return -1
-                }
+                if let tls = connections[index].tls { return tls.sendResult(UnsafeRawBufferPointer(rebasing: bytes[offset...])) }
                 return send(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             if written > 0 {
@@ -404,19 +397,8 @@ public struct LoadGenerator<Recorder: LatencyRecorder> {
     /// Reads once and completes the request it answers.
     private mutating func receiveOnce(_ index: Int) {
         let buffer = readBuffer
-        let received: Int
-        if let tls = connections[index].tls {
-            switch tls.read(into: buffer) {
-            case .bytes(let count): received = count
-            case .closed: received = 0
-            case .wantRead, .wantWrite: return
-            case .failed:
-                errno = EPROTO
-                received = -1
-            }
-        } else {
-            received = recv(connections[index].descriptor, buffer.baseAddress, buffer.count, 0)
-        }
+        let received = connections[index].tls.map { $0.receiveResult(into: buffer) }
+            ?? recv(connections[index].descriptor, buffer.baseAddress, buffer.count, 0)
         let now = MonotonicClock.nanoseconds()
         if received < 0, errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return }
         guard received > 0 else {

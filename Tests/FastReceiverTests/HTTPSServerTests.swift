@@ -309,6 +309,27 @@ import Testing
         #expect(insecure.waitForExit(timeout: 60) == 0)
     }
 
+    @Test("The client checks the name: the certificate's IP address and DNS name verify, another address does not")
+    func clientChecksTheName() throws {
+        let server = try server { $0.server.host = "0.0.0.0" }
+        let trust = try TLSClientContext(caFile: certificates.caFile)
+        for host in ["127.0.0.1", "localhost"] {
+            let connection = HTTPClientConnection(endpoint: try .init(url: "https://\(host):\(server.port)/healthz"), tls: trust)
+            #expect(try connection.request(method: "GET").status == 200, "\(host)")
+        }
+        // 127.0.0.2 reaches the same socket, but the certificate names only 127.0.0.1.
+        let other = HTTPClientConnection(endpoint: try .init(url: "https://127.0.0.2:\(server.port)/healthz"), tls: trust)
+        #expect(throws: ClientError.self) { try other.request(method: "GET") }
+        do {
+            _ = try other.request(method: "GET")
+        } catch {
+            #expect("\(error)".contains("the certificate is not trusted: IP address mismatch"), "\(error)")
+        }
+        let insecure = HTTPClientConnection(endpoint: try .init(url: "https://127.0.0.2:\(server.port)/healthz"),
+                                            tls: try TLSClientContext(verifiesPeer: false))
+        #expect(try insecure.request(method: "GET").status == 200)
+    }
+
     @Test("healthcheck speaks https by itself when serve's environment has the certificate and key; a given URL is verified")
     func healthcheckOverHTTPS() throws {
         let server = try server()
