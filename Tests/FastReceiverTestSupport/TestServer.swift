@@ -23,6 +23,9 @@ public final class TestServer {
         configuration.server.workers = threads
         configuration.secrets = [SignatureSecret(Self.secret)!]
         configuration.dedupeCapacity = 100_000
+        // Small segments: with fsync durability each worker's segment and its successor are
+        // zero-filled and synced in full ahead of use, which at 64 MiB dominates a short test.
+        configuration.journal.segmentMaxBytes = 4 << 20
         configuration.dataDirectory = NSTemporaryDirectory() + "fast-receiver-test-\(UUID().uuidString)"
         configure(&configuration)
         dataDirectory = configuration.dataDirectory
