@@ -16,7 +16,6 @@ public import Synchronization
 /// alone holds; how far batches are resolved is `CommitProgress`, written by the sync thread and
 /// read by any event loop; the next sequence number belongs to this worker's event loop.
 public final class WorkerJournal: Sendable {
-
     /// Where a record stands.
     public enum RecordState: Equatable, Sendable { case pending, durable, failed }
 
