@@ -8,9 +8,10 @@ int fr_crc32_fold_supported(void) {
     return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
 }
 
-// Folding constants for the bit-reflected polynomial 0x104C11DB7: x^(4·128+32), x^(4·128−32),
-// x^(128+32), x^(128−32), x^64 modulo P (each reflected, shifted left by one), then P itself
-// and the Barrett constant floor(x^64 / P), as in the paper's appendix.
+// The constants are those of the paper for the bit-reflected polynomial 0x104C11DB7 (the same
+// Linux's crc32-pclmul and Chromium's zlib use): powers of x modulo P for folding across 512
+// and 128 bits and down to 64, each reflected and shifted left by one, then P itself and the
+// Barrett constant floor(x^64 / P). `state` enters the first block's low 32 bits.
 __attribute__((target("pclmul,sse4.1")))
 uint32_t fr_crc32_fold(uint32_t state, const void *data, size_t len) {
     const uint8_t *buf = (const uint8_t *)data;
