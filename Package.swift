@@ -45,10 +45,12 @@ var package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "CLinux"),
+        // CRC-32 by carry-less multiplication, where the CPU has it; zlib stays the reference.
+        .target(name: "CCRC32"),
 
         // The bottom: no knowledge of HTTP, DT or the journal.
         .target(name: "FastReceiverSystem", dependencies: ["CLinux"], swiftSettings: swiftSettings),
-        .target(name: "FastReceiverCompression", dependencies: ["CZlib"], swiftSettings: swiftSettings),
+        .target(name: "FastReceiverCompression", dependencies: ["CZlib", "CCRC32"], swiftSettings: swiftSettings),
         .target(name: "FastReceiverCrypto", dependencies: ["COpenSSL", "FastReceiverSystem"], swiftSettings: swiftSettings),
         .target(name: "FastReceiverJSON", swiftSettings: swiftSettings),
         .target(name: "FastReceiverMetrics", swiftSettings: swiftSettings),

@@ -1,9 +1,26 @@
+internal import CCRC32
 internal import CZlib
 
 /// zlib's CRC-32, the checksum of every journal record.
+///
+/// On a CPU with carry-less multiplication (PCLMULQDQ: every x86-64 since 2010) the whole
+/// 16-byte blocks of a span of 64 bytes or more are folded with it, several times faster than
+/// zlib 1.2's tables; the rest, and every span on other CPUs, goes through zlib's `crc32`. Both
+/// compute the same value.
 package enum CRC32 {
+    /// Whether `checksum` folds with carry-less multiplication on this CPU.
+    package static let isFolding = fr_crc32_fold_supported() != 0
+
     /// The CRC-32 of `bytes`, continuing from `crc` (the CRC-32 of the bytes before them).
     package static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+        guard bytes.count >= 64, let base = bytes.baseAddress, isFolding else { return tableChecksum(bytes, continuing: crc) }
+        let folded = bytes.count & ~15
+        let state = fr_crc32_fold(~crc, base, folded)
+        return tableChecksum(UnsafeRawBufferPointer(start: base + folded, count: bytes.count - folded), continuing: ~state)
+    }
+
+    /// zlib's `crc32` alone: the reference `checksum` agrees with.
+    package static func tableChecksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         UInt32(truncatingIfNeeded: fr_crc32(UInt(crc), bytes.baseAddress, bytes.count))
     }
 
