@@ -132,7 +132,7 @@ var package = Package(
         // A throwaway PostgreSQL server for tests and benchmarks (initdb + pg_ctl).
         .target(
             name: "PostgresTestSupport",
-            dependencies: ["FastReceiverPostgres", "ProcessTestSupport"],
+            dependencies: ["FastReceiverForwarding", "FastReceiverPostgres", "ProcessTestSupport"],
             path: "Tests/PostgresTestSupport",
             swiftSettings: swiftSettings
         ),

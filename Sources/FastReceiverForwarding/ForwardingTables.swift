@@ -30,6 +30,24 @@ public struct ForwardingTables: Sendable, Equatable {
         deviceTimeIndex = events.name + "_device_time"
     }
 
+    /// The statement that creates an events table with the columns of DESIGN §8, if absent.
+    /// - Parameter table: the table's name.
+    public static func createEventsTable(_ table: PostgresIdentifier) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(table.quoted) (
+            event_id text PRIMARY KEY,
+            event_type text,
+            project_id text,
+            device_id text,
+            event_time timestamptz,
+            received_at timestamptz NOT NULL,
+            labels jsonb,
+            data jsonb,
+            body jsonb NOT NULL
+        )
+        """
+    }
+
     /// Creates whatever of the three tables and the index does not exist yet.
     ///
     /// Each is looked up first, so that a role without the privilege to create tables can
@@ -37,19 +55,7 @@ public struct ForwardingTables: Sendable, Equatable {
     /// - Throws: `PostgresError`.
     public func create(on connection: PostgresConnection) throws(PostgresError) {
         if try !exists(events.description, on: connection) {
-            try connection.execute("""
-                CREATE TABLE IF NOT EXISTS \(events.quoted) (
-                    event_id text PRIMARY KEY,
-                    event_type text,
-                    project_id text,
-                    device_id text,
-                    event_time timestamptz,
-                    received_at timestamptz NOT NULL,
-                    labels jsonb,
-                    data jsonb,
-                    body jsonb NOT NULL
-                )
-                """)
+            try connection.execute(Self.createEventsTable(events))
         }
         let index = events.schema.map { "\($0).\(deviceTimeIndex)" } ?? deviceTimeIndex
         if try !exists(index, on: connection) {

@@ -1,3 +1,4 @@
+internal import FastReceiverForwarding
 public import FastReceiverPostgres
 internal import Foundation
 
@@ -81,19 +82,7 @@ public struct DTEventTable: Sendable {
 
     /// Creates the table if it does not exist.
     public func create(on connection: PostgresConnection) throws(PostgresError) {
-        try connection.execute("""
-            CREATE TABLE IF NOT EXISTS \(table.quoted) (
-                event_id text PRIMARY KEY,
-                event_type text,
-                project_id text,
-                device_id text,
-                event_time timestamptz,
-                received_at timestamptz NOT NULL,
-                labels jsonb,
-                data jsonb,
-                body jsonb NOT NULL
-            )
-            """)
+        try connection.execute(ForwardingTables.createEventsTable(table))
     }
 
     /// Rows stored in the table.
