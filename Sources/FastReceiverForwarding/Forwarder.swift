@@ -308,7 +308,7 @@ public final class Forwarder: @unchecked Sendable {
         case .failing(let kind):
             var metadata: Logger.Metadata = [
                 "cause": "\(kind.label)", "database": "\(settings.connectionString)",
-                "retry": "with backoff up to \(settings.maxBackoffMilliseconds / 1000) s",
+                "retry": "with backoff up to \(Double(settings.maxBackoffMilliseconds) / 1000) s",
             ]
             if let error { metadata["error"] = "\(error)" }
             logger.error("forwarding to PostgreSQL paused; events stay in the journal until it resumes", metadata: metadata)
