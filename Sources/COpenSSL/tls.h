@@ -419,19 +419,26 @@ static inline int fr_tls_server_leaf_subject(void *server, char *buffer, size_t 
 
 // MARK: connections
 
-/// A server-side SSL on the non-blocking socket `fd` (which it never closes); NULL on failure.
-static inline void *fr_tls_connection_new(void *server, int fd) {
-    fr_tls_server *s = (fr_tls_server *)server;
-    SSL *ssl = SSL_new(s->ctx); // takes a reference on the SSL_CTX
+/// An SSL from `ctx` (it takes a reference) on the socket `fd`, through one BIO of `method` for
+/// both directions, which the SSL owns and which never closes `fd`; NULL on failure.
+static inline SSL *fr_tls_ssl_on_socket(SSL_CTX *ctx, const BIO_METHOD *method, int fd) {
+    SSL *ssl = SSL_new(ctx);
     if (ssl == NULL) return NULL;
-    BIO *bio = BIO_new(s->socket_method);
+    BIO *bio = BIO_new(method);
     if (bio == NULL) {
         SSL_free(ssl);
         return NULL;
     }
     BIO_set_data(bio, (void *)(intptr_t)fd);
-    SSL_set_bio(ssl, bio, bio); // one BIO for both directions: the SSL owns it
-    SSL_set_accept_state(ssl);
+    SSL_set_bio(ssl, bio, bio);
+    return ssl;
+}
+
+/// A server-side SSL on the non-blocking socket `fd` (which it never closes); NULL on failure.
+static inline void *fr_tls_connection_new(void *server, int fd) {
+    fr_tls_server *s = (fr_tls_server *)server;
+    SSL *ssl = fr_tls_ssl_on_socket(s->ctx, s->socket_method, fd);
+    if (ssl != NULL) SSL_set_accept_state(ssl);
     return ssl;
 }
 
@@ -498,15 +505,8 @@ fail:
 /// and sent as SNI. NULL on failure.
 static inline void *fr_tls_client_connection_new(void *client, int fd, const char *host) {
     fr_tls_client *c = (fr_tls_client *)client;
-    SSL *ssl = SSL_new(c->ctx);
+    SSL *ssl = fr_tls_ssl_on_socket(c->ctx, c->socket_method, fd);
     if (ssl == NULL) return NULL;
-    BIO *bio = BIO_new(c->socket_method);
-    if (bio == NULL) {
-        SSL_free(ssl);
-        return NULL;
-    }
-    BIO_set_data(bio, (void *)(intptr_t)fd);
-    SSL_set_bio(ssl, bio, bio);
     SSL_set_connect_state(ssl);
     if (X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host) != 1) {
         ERR_clear_error();
