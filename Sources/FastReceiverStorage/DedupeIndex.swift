@@ -7,7 +7,8 @@ internal import Synchronization
 /// Bounded both ways: at most `capacity` ids, none older than `window` seconds (the oldest are
 /// forgotten first). From 4 096 ids up, the index is 64 shards of `capacity / 64` ids each, so
 /// the oldest ids of a busier shard go a little before the global oldest. Split into shards, each behind its own `Mutex`, so workers rarely meet.
-/// Tables are anonymous mappings: untouched pages cost no memory.
+/// Each shard's index (8 bytes a slot, a third more slots than ids, rounded up to a power of two)
+/// is committed at start; the ids themselves (32 bytes each) take memory as they arrive.
 public final class DedupeIndex: Sendable {
     /// What `claim` found.
     public enum Claim: Equatable, Sendable {
@@ -62,50 +63,55 @@ final class LockedShard: Sendable {
     init(capacity: Int) { lock = Mutex(Shard(capacity: capacity)) }
 }
 
-/// One shard: an open-addressing table (linear probing, backward-shift deletion) and a FIFO of
-/// insertions for eviction by age and by capacity.
+/// One shard: the ids in a ring, oldest first, for eviction by age and by capacity, and an
+/// open-addressing index into the ring (linear probing, backward-shift deletion).
+///
+/// The two are laid out for the page faults they cost. Ids are appended to the ring in order, so
+/// its memory is touched sequentially, a page per 128 ids. The index is where inserts land at
+/// random; at 8 bytes a slot it is a quarter of the ring's size, and it is committed when the
+/// shard is made, so no request ever waits for the kernel to zero a page of it.
 struct Shard: ~Copyable {
-    struct Slot {
-        var high: UInt64
-        var low: UInt64
-        var ticket: UInt64
-        /// 0 for an empty slot; otherwise the insertion's stamp.
-        var stamp: UInt32
-        var insertedAt: UInt32
-    }
-
+    /// One remembered id.
     struct Entry {
         var high: UInt64
         var low: UInt64
-        var stamp: UInt32
+        var ticket: UInt64
         var insertedAt: UInt32
     }
+
+    /// An index slot: 0 when empty, otherwise the low 32 bits of the key's `high` half (which
+    /// also give the slot's home) above the entry's ring position plus one.
+    typealias Slot = UInt64
 
     let capacity: Int
     private let mask: Int
     private let slots: UnsafeMutablePointer<Slot>
-    private let order: UnsafeMutablePointer<Entry>
+    private let ring: UnsafeMutablePointer<Entry>
     private let slotBytes: Int
-    private let orderBytes: Int
-    private var orderHead = 0
-    private var orderCount = 0
-    private var nextStamp: UInt32 = 1
+    private let ringBytes: Int
+    /// The oldest entry's ring position.
+    private var head = 0
+    /// Entries in the ring, including those released since (their slots are gone).
+    private var ringCount = 0
+    /// Ids in the index.
     private(set) var count = 0
 
     init(capacity: Int) {
+        precondition(capacity > 0 && capacity < Int(UInt32.max), "a dedupe shard holds at most 2^32 - 2 ids")
         self.capacity = capacity
         var size = 16
         while size < capacity + capacity / 3 + 1 { size <<= 1 }
         mask = size - 1
         slotBytes = size * MemoryLayout<Slot>.stride
-        orderBytes = capacity * MemoryLayout<Entry>.stride
-        slots = Self.map(slotBytes).bindMemory(to: Slot.self, capacity: size)
-        order = Self.map(orderBytes).bindMemory(to: Entry.self, capacity: capacity)
+        ringBytes = capacity * MemoryLayout<Entry>.stride
+        slots = Self.map(slotBytes, populate: true).bindMemory(to: Slot.self, capacity: size)
+        ring = Self.map(ringBytes, populate: false).bindMemory(to: Entry.self, capacity: capacity)
     }
 
-    /// Zeroed memory that is only backed once touched.
-    private static func map(_ bytes: Int) -> UnsafeMutableRawPointer {
-        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
+    /// Zeroed memory: committed now when `populate`, otherwise backed only once touched.
+    private static func map(_ bytes: Int, populate: Bool) -> UnsafeMutableRawPointer {
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : MAP_NORESERVE)
+        let mapped = mmap(nil, bytes, PROT_READ | PROT_WRITE, flags, -1, 0)
         guard let mapped, mapped != MAP_FAILED else {
             // Without memory for the index the service cannot keep its dedupe promise.
             fatalError("cannot reserve \(bytes) bytes for the dedupe index")
@@ -115,70 +121,87 @@ struct Shard: ~Copyable {
 
     func release() {
         munmap(UnsafeMutableRawPointer(slots), slotBytes)
-        munmap(UnsafeMutableRawPointer(order), orderBytes)
+        munmap(UnsafeMutableRawPointer(ring), ringBytes)
     }
 
     mutating func claim(_ key: EventKey, ticket: UInt64, now: Int64, window: Int64) -> DedupeIndex.Claim {
         let seconds = UInt32(truncatingIfNeeded: now)
         evict(now: seconds, window: UInt32(clamping: window))
-        var index = Int(truncatingIfNeeded: key.high) & mask
-        while slots[index].stamp != 0 {
-            if slots[index].high == key.high && slots[index].low == key.low {
-                return .duplicate(DurabilityTicket(packed: slots[index].ticket))
-            }
-            index = (index + 1) & mask
+        if let index = find(key.high, key.low) {
+            return .duplicate(DurabilityTicket(packed: ring[position(slots[index])].ticket))
         }
-        if orderCount == capacity { evictOldest() }
-        // The probe chain may have changed if eviction moved entries; find the free slot again.
-        index = Int(truncatingIfNeeded: key.high) & mask
-        while slots[index].stamp != 0 { index = (index + 1) & mask }
-        let stamp = nextStamp
-        nextStamp = nextStamp == .max ? 1 : nextStamp + 1
-        slots[index] = Slot(high: key.high, low: key.low, ticket: ticket, stamp: stamp, insertedAt: seconds)
-        order[(orderHead + orderCount) % capacity] = Entry(high: key.high, low: key.low, stamp: stamp, insertedAt: seconds)
-        orderCount += 1
+        if ringCount == capacity { evictOldest() }
+        let position = (head + ringCount) % capacity
+        // Eviction may have shifted the probe chain; look for the free slot after it.
+        var index = Self.home(key.high) & mask
+        while slots[index] != 0 { index = (index + 1) & mask }
+        slots[index] = UInt64(UInt32(truncatingIfNeeded: key.high)) << 32 | UInt64(position + 1)
+        ring[position] = Entry(high: key.high, low: key.low, ticket: ticket, insertedAt: seconds)
+        ringCount += 1
         count += 1
         return .new
     }
 
     mutating func remove(_ key: EventKey, ifTicket ticket: UInt64) {
-        guard let index = find(key.high, key.low), slots[index].ticket == ticket else { return }
+        guard let index = find(key.high, key.low), ring[position(slots[index])].ticket == ticket else { return }
         delete(at: index)
     }
 
     private mutating func evict(now: UInt32, window: UInt32) {
-        while orderCount > 0 {
-            let oldest = order[orderHead]
-            guard now &- oldest.insertedAt > window, now >= oldest.insertedAt else { return }
+        while ringCount > 0 {
+            let insertedAt = ring[head].insertedAt
+            guard now &- insertedAt > window, now >= insertedAt else { return }
             evictOldest()
         }
     }
 
+    /// Drops the oldest entry and its slot, unless a release removed the slot already.
     private mutating func evictOldest() {
-        let oldest = order[orderHead]
-        orderHead = (orderHead + 1) % capacity
-        orderCount -= 1
-        if let index = find(oldest.high, oldest.low), slots[index].stamp == oldest.stamp {
-            delete(at: index)
+        let oldest = ring[head]
+        let wanted = UInt64(UInt32(truncatingIfNeeded: oldest.high)) << 32 | UInt64(head + 1)
+        head = (head + 1) % capacity
+        ringCount -= 1
+        var index = Self.home(oldest.high) & mask
+        while slots[index] != 0 {
+            if slots[index] == wanted {
+                delete(at: index)
+                return
+            }
+            index = (index + 1) & mask
         }
     }
 
+    /// The slot holding the key, comparing the ring's full key only where the tag matches.
     private func find(_ high: UInt64, _ low: UInt64) -> Int? {
-        var index = Int(truncatingIfNeeded: high) & mask
-        while slots[index].stamp != 0 {
-            if slots[index].high == high && slots[index].low == low { return index }
+        let tag = UInt32(truncatingIfNeeded: high)
+        var index = Self.home(high) & mask
+        while slots[index] != 0 {
+            if UInt32(truncatingIfNeeded: slots[index] >> 32) == tag {
+                let entry = ring[position(slots[index])]
+                if entry.high == high && entry.low == low { return index }
+            }
             index = (index + 1) & mask
         }
         return nil
+    }
+
+    @inline(__always)
+    private static func home(_ high: UInt64) -> Int {
+        Int(UInt32(truncatingIfNeeded: high))
+    }
+
+    @inline(__always)
+    private func position(_ slot: Slot) -> Int {
+        Int(UInt32(truncatingIfNeeded: slot)) - 1
     }
 
     /// Backward-shift deletion keeps every probe chain unbroken without tombstones.
     private mutating func delete(at start: Int) {
         var hole = start
         var index = (start + 1) & mask
-        while slots[index].stamp != 0 {
-            let home = Int(truncatingIfNeeded: slots[index].high) & mask
-            // Move the entry into the hole if its home is not between the hole and its position.
+        while slots[index] != 0 {
+            let home = Int(UInt32(truncatingIfNeeded: slots[index] >> 32)) & mask
+            // Move the slot into the hole if its home is not between the hole and its position.
             let distanceToHole = (index - hole) & mask
             let distanceFromHome = (index - home) & mask
             if distanceFromHome >= distanceToHole {
@@ -187,7 +210,7 @@ struct Shard: ~Copyable {
             }
             index = (index + 1) & mask
         }
-        slots[hole].stamp = 0
+        slots[hole] = 0
         count -= 1
     }
 }

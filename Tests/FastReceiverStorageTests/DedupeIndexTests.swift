@@ -53,6 +53,33 @@ import Testing
         for id in 0..<16_000 where id % 997 == 0 { #expect(index.claim(Self.key("id-\(id)"), ticket: ticket, now: 20_000) == .new) }
     }
 
+    @Test("Keys that share an index tag and a home stay apart: each is found, released and evicted on its own")
+    func sharedTags() {
+        // The index keeps the low 32 bits of `high` as its tag (and home); these keys differ only above.
+        let keys = (1...6).map { EventKey(high: UInt64($0) << 40 | 0x1234, low: UInt64($0)) }
+        let index = DedupeIndex(capacity: 4, windowSeconds: 1_000_000)
+        let tickets = (0..<6).map { DurabilityTicket(worker: 0, sequence: UInt64($0) + 1) }
+        for (key, ticket) in zip(keys, tickets).prefix(4) { #expect(index.claim(key, ticket: ticket, now: 1) == .new) }
+        for (key, ticket) in zip(keys, tickets).prefix(4) { #expect(index.claim(key, ticket: tickets[5], now: 1) == .duplicate(ticket)) }
+        index.release(keys[1], ticket: tickets[1])
+        #expect(index.count == 3)
+        #expect(index.claim(keys[0], ticket: tickets[5], now: 2) == .duplicate(tickets[0]))
+        #expect(index.claim(keys[2], ticket: tickets[5], now: 2) == .duplicate(tickets[2]))
+        // The ring is full, the released id still holding its place: the fifth id evicts the
+        // oldest, keys[0]; the sixth takes the released place and evicts no one.
+        #expect(index.claim(keys[4], ticket: tickets[4], now: 3) == .new)
+        #expect(index.claim(keys[5], ticket: tickets[5], now: 3) == .new)
+        #expect(index.count == 4)
+        for (key, ticket) in zip(keys, tickets).dropFirst(2) {
+            #expect(index.claim(key, ticket: tickets[0], now: 4) == .duplicate(ticket))
+        }
+        // Now the oldest is keys[2]; claiming keys[1] again evicts it, and only it.
+        #expect(index.claim(keys[1], ticket: tickets[1], now: 4) == .new)
+        #expect(index.claim(keys[3], ticket: tickets[0], now: 4) == .duplicate(tickets[3]))
+        #expect(index.claim(keys[2], ticket: tickets[2], now: 4) == .new)
+        #expect(index.count == 4)
+    }
+
     @Test("A sharded index keeps roughly its capacity and always the newest ids")
     func sharded() {
         let index = DedupeIndex(capacity: 64_000, windowSeconds: 1_000_000)
