@@ -31,14 +31,19 @@ public struct ForwardingTables: Sendable, Equatable {
     }
 
     /// The statement that creates an events table with the columns of DESIGN §8, if absent.
+    ///
+    /// The two keys that are indexed, `event_id` and `device_id`, compare bytewise (`COLLATE "C"`):
+    /// they are identifiers, not words, and the database's own collation (`en_US.UTF-8`,
+    /// `C.UTF-8`) would send every comparison in their B-trees through `strcoll`. Equality, all
+    /// that exactly-once and the example queries rely on, is the same under both.
     /// - Parameter table: the table's name.
     public static func createEventsTable(_ table: PostgresIdentifier) -> String {
         """
         CREATE TABLE IF NOT EXISTS \(table.quoted) (
-            event_id text PRIMARY KEY,
+            event_id text COLLATE "C" PRIMARY KEY,
             event_type text,
             project_id text,
-            device_id text,
+            device_id text COLLATE "C",
             event_time timestamptz,
             received_at timestamptz NOT NULL,
             labels jsonb,

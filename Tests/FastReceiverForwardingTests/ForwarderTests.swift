@@ -37,6 +37,13 @@ struct ForwarderTests {
         let connection = try PostgresConnection(url: server.url)
         try connection.execute("SET TIME ZONE 'UTC'")
         #expect(try connection.count("SELECT count(*) FROM dt_events") == Int64(total))
+        // The indexed keys compare bytewise, whatever the database's collation.
+        let collations = try connection.execute("""
+            SELECT column_name, collation_name FROM information_schema.columns
+            WHERE table_name = 'dt_events' AND column_name IN ('event_id', 'device_id') ORDER BY column_name
+            """)
+        #expect(collations.rowCount == 2)
+        for index in 0..<collations.rowCount { #expect(collations.text(row: index, column: 1) == "C", "\(collations.text(row: index, column: 0) ?? "")") }
         let row = try connection.execute("""
             SELECT event_type, project_id, device_id, event_time, received_at, labels->>'room', data->'temperature'->>'value',
                    body->'event'->>'eventId'
