@@ -143,16 +143,19 @@ public final class JournalRetention: @unchecked Sendable {
         return removed
     }
 
-    /// Deletes a segment, plain and compressed copies alike.
+    /// Deletes a segment, plain and compressed copies alike, under `SegmentFiles.lock`: a
+    /// compression in progress then finds its source gone and drops its copy.
     /// - Returns: the bytes on disk freed.
     private static func remove(_ name: SegmentName, in directory: String) -> Int64 {
-        var freed: Int64 = 0
-        for file in [name.baseName, name.baseName + ".gz"] {
-            let path = directory + "/" + file
-            let size = diskBytes(path)
-            if unlink(path) == 0 { freed += size }
+        SegmentFiles.lock.withLock { _ in
+            var freed: Int64 = 0
+            for file in [name.baseName, name.baseName + ".gz"] {
+                let path = directory + "/" + file
+                let size = diskBytes(path)
+                if unlink(path) == 0 { freed += size }
+            }
+            return freed
         }
-        return freed
     }
 
     /// Bytes on disk of every regular file in `directory` (blocks allocated, so that

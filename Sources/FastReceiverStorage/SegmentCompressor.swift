@@ -63,8 +63,14 @@ public final class SegmentCompressor: Sendable {
     /// Compresses the first `validBytes` of one segment; false (leaving the plain segment in
     /// place) on any failure. Streams it in 1 MiB pieces, so memory does not grow with the file
     /// (which, found at start, may be anything named like a segment).
+    ///
+    /// Retention may delete the segment while it is being compressed. The copy then replaces
+    /// nothing and is removed: the check and the replacement hold `SegmentFiles.lock`, which
+    /// retention's deletions take too, so a deleted segment never comes back as `.seg.gz`.
+    /// - Parameter beforeReplacing: called once the copy is durable, before the lock is taken
+    ///   (tests use it to delete the segment at that moment).
     @discardableResult
-    static func compress(_ path: String, validBytes: Int) -> Bool {
+    static func compress(_ path: String, validBytes: Int, beforeReplacing: (() -> Void)? = nil) -> Bool {
         let source = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard source >= 0 else { return false }
         defer { Glibc.close(source) }
@@ -105,14 +111,27 @@ public final class SegmentCompressor: Sendable {
             ok = false
         }
         let directory = (path as NSString).deletingLastPathComponent
-        guard ok, rename(temporary, path + ".gz") == 0 else {
-            unlink(temporary)
-            return false
+        beforeReplacing?()
+        return SegmentFiles.lock.withLock { _ in
+            // The open descriptor still names the segment only if no one deleted it meanwhile.
+            var linked = stat()
+            guard ok, fstat(source, &linked) == 0, linked.st_nlink > 0,
+                  rename(temporary, path + ".gz") == 0
+            else {
+                unlink(temporary)
+                return false
+            }
+            let io = PosixFileIO()
+            _ = io.syncDirectory(directory)
+            unlink(path)
+            _ = io.syncDirectory(directory)
+            return true
         }
-        let io = PosixFileIO()
-        _ = io.syncDirectory(directory)
-        unlink(path)
-        _ = io.syncDirectory(directory)
-        return true
     }
+}
+
+/// Serialises, within the process, the two things that take a sealed segment's files away:
+/// compression replacing `.seg` by `.seg.gz`, and retention deleting both.
+enum SegmentFiles {
+    static let lock = Mutex(())
 }

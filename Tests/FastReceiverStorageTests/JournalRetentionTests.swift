@@ -58,6 +58,40 @@ import Testing
         #expect(keeper.enforce(nowMilliseconds: Self.now).isEmpty)
     }
 
+    @Test("A segment retention deletes while it is being compressed stays deleted: no .seg.gz brings it back")
+    func deletedWhileCompressing() throws {
+        let path = NSTemporaryDirectory() + "fast-receiver-retention-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        // Worker 0's sealed segments 1 and 2 and its live segment 3, all an hour old.
+        var files: [String] = []
+        for sequence in 1...3 {
+            let name = SegmentName(createdAtMilliseconds: 1_700_000_000_000 + Int64(sequence * 1000), worker: 0, sequence: sequence, isCompressed: false)
+            let bytes = SegmentHeader.encode(createdAtMilliseconds: name.createdAtMilliseconds) + [UInt8](repeating: 7, count: 300_000)
+            let file = path + "/" + name.description
+            _ = FileManager.default.createFile(atPath: file, contents: Data(bytes))
+            var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+            utimensat(AT_FDCWD, file, &times, 0)
+            files.append(file)
+        }
+        let leftovers = { (file: String) in [file, file + ".gz", file + ".gz.tmp"].filter { FileManager.default.fileExists(atPath: $0) } }
+        // Undisturbed, compression replaces the plain segment by its copy.
+        #expect(SegmentCompressor.compress(files[1], validBytes: 300_000))
+        #expect(leftovers(files[1]) == [files[1] + ".gz"])
+        // Retention deletes segment 1 just as its copy became durable (segment 2's copy, written
+        // just now, is younger than the retention).
+        let retention = JournalRetention(directory: path, policy: .init(maxAgeMilliseconds: 600_000), health: StorageHealth(), isForwarded: nil)
+        var deleted: [SegmentName] = []
+        let replaced = SegmentCompressor.compress(files[0], validBytes: 300_000) {
+            deleted = retention.enforce(nowMilliseconds: Self.now)
+        }
+        #expect(deleted.map(\.sequence) == [1])
+        #expect(!replaced)
+        #expect(leftovers(files[0]).isEmpty)
+        #expect(leftovers(files[1]) == [files[1] + ".gz"])
+        #expect(leftovers(files[2]) == [files[2]])  // the live segment stays
+    }
+
     @Test("Without forwarding nothing is deleted unless a retention is given; then old sealed segments go")
     func withoutForwarding() throws {
         let directory = try Directory()
