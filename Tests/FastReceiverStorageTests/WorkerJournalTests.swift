@@ -170,6 +170,50 @@ import Testing
         #expect(!directory.files.contains { $0.hasSuffix(".prepared") })
     }
 
+    /// Real files, counting for each descriptor the bytes written since its last fdatasync.
+    final class UnsyncedBytesIO: JournalFileIO {
+        private let real = PosixFileIO()
+        private let unsynced = Mutex<[Int32: Int]>([:])
+        /// The most bytes any descriptor had written and not yet synced.
+        let mostUnsynced = Atomic<Int>(0)
+        let syncs = Atomic<Int>(0)
+
+        func open(_ path: String, create: Bool) -> Int32 { real.open(path, create: create) }
+        func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+            let total = unsynced.withLock { counts in
+                counts[descriptor, default: 0] += bytes.count
+                return counts[descriptor]!
+            }
+            if total > mostUnsynced.load(ordering: .relaxed) { mostUnsynced.store(total, ordering: .relaxed) }
+            return real.write(descriptor, bytes)
+        }
+        func dataSync(_ descriptor: Int32) -> Int32 {
+            unsynced.withLock { $0[descriptor] = 0 }
+            syncs.wrappingAdd(1, ordering: .relaxed)
+            return real.dataSync(descriptor)
+        }
+        func syncDirectory(_ path: String) -> Int32 { real.syncDirectory(path) }
+        func truncate(_ descriptor: Int32, to length: Int) -> Int32 { real.truncate(descriptor, to: length) }
+        func close(_ descriptor: Int32) {
+            unsynced.withLock { $0[descriptor] = nil }
+            real.close(descriptor)
+        }
+    }
+
+    @Test("A segment is zero-filled a MiB at a time, each synced before the next, so a group commit never queues behind a whole segment")
+    func preparationSyncsAsItGoes() throws {
+        let directory = try Directory()
+        let io = UnsyncedBytesIO()
+        let preparer = SegmentPreparer(directory: directory.path, io: io)
+        let segment = try #require(preparer.prepare(SegmentName(createdAtMilliseconds: 1_700_000_000_000, worker: 0, sequence: 1, isCompressed: false),
+                                                    bytes: 8 << 20))
+        #expect(io.syncs.load(ordering: .relaxed) == 8)
+        #expect(io.mostUnsynced.load(ordering: .relaxed) <= 1 << 20)
+        #expect(directory.size(segment.name.description + ".prepared") == 8 << 20)
+        preparer.discard(segment)
+        preparer.close()
+    }
+
     /// Real files, except that zeros cannot be written: a disk too full to prepare a segment.
     final class NoRoomForZerosIO: JournalFileIO {
         private let real = PosixFileIO()
