@@ -83,7 +83,7 @@ static inline int fr_tls_server_rotate_ticket_keys(void *server, int only_if_due
 /// OpenSSL's ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb). Encrypts new tickets
 /// under the current key; decrypts a ticket under whichever of current or previous named it.
 /// The current key is rotated here once it is older than the rotation interval, so rotation
-/// needs no timer. Returns 1 (use), 2 (decrypted with the previous key: renew the ticket),
+/// needs no timer. Returns 1 (encrypted), 2 (decrypted: resume, and issue a fresh ticket),
 /// 0 (unknown key: full handshake) or -1 (error).
 static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
                                       EVP_CIPHER_CTX *cipher_ctx, EVP_MAC_CTX *mac_ctx, int encrypt) {
@@ -96,13 +96,12 @@ static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsi
     if (due) (void)fr_tls_server_rotate_ticket_keys(s, 1);
 
     fr_tls_ticket_key key;
-    int found = 1;
+    int found = 1;  // 0: no key of that name
     if (!CRYPTO_THREAD_read_lock(s->ticket_lock)) return -1;
     if (encrypt || memcmp(key_name, s->ticket_current.name, 16) == 0) {
         key = s->ticket_current;
     } else if (s->ticket_has_previous && memcmp(key_name, s->ticket_previous.name, 16) == 0) {
         key = s->ticket_previous;
-        found = 2;
     } else {
         found = 0;
     }
@@ -123,7 +122,10 @@ static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsi
         if (EVP_DecryptInit_ex(cipher_ctx, s->ticket_cipher, NULL, key.cipher_key, iv) != 1) goto done;
     }
     if (EVP_MAC_CTX_set_params(mac_ctx, params) != 1) goto done;
-    result = found;
+    // 2 on a decryption asks OpenSSL to issue a fresh ticket on the resumed connection. TLS 1.3
+    // clients use a ticket once (RFC 8446, C.4): answered with 1, they would have no ticket left
+    // and fall back to a full handshake on every other connection.
+    result = encrypt ? 1 : 2;
 done:
     OPENSSL_cleanse(&key, sizeof(key));
     return result;

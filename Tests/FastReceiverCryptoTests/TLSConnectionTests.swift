@@ -223,6 +223,20 @@ import Testing
         #expect(try server.finishedRecords(2).map(\.isSessionReused) == [false, true])
     }
 
+    @Test("A resumed TLS 1.3 connection gets a fresh ticket, so a client that uses each ticket once keeps resuming")
+    func tls13FreshTicketOnResumption() throws {
+        let server = try TLSTestServer(context: context)
+        var client = client(server)
+        client.connections = [.init(echo: 10), .init(resume: true, echo: 10), .init(resume: true, echo: 10)]
+        let outcomes = try client.run()
+        #expect(outcomes.map(\.reused) == [false, true, true])
+        // Each connection left the client a session it had not offered: a new ticket.
+        let ids = outcomes.compactMap(\.sessionID)
+        #expect(ids.count == 3)
+        #expect(Set(ids).count == 3, "\(ids)")
+        #expect(try server.finishedRecords(3).map(\.isSessionReused) == [false, true, true])
+    }
+
     @Test("TLS 1.2 resumes with a ticket, and from the server's session cache for a client that refuses tickets",
           arguments: [[], ["-no_ticket"]])
     func tls12Resumption(_ extra: [String]) throws {

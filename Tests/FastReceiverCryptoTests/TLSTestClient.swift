@@ -36,6 +36,9 @@ struct TLSTestClient {
         var cipher: String?
         var alpn: String?
         var reused: Bool?
+        /// The id of the session the client holds when it closes (hex): a fresh ticket from
+        /// the server gives a new one.
+        var sessionID: String?
         var echoed: Bool?
         var echoedAfterPause: Bool?
         var received: Int?
@@ -164,6 +167,7 @@ struct TLSTestClient {
                 if plan.get("readAll") or plan.get("readAllAfterGo"):
                     read_all(tls, plan, outcome)
                 session = tls.session
+                outcome["sessionID"] = session.id.hex() if session is not None else None
                 if plan.get("resetAfter") is not None:
                     tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                     tls.close()
