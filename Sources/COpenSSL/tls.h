@@ -83,8 +83,8 @@ static inline int fr_tls_server_rotate_ticket_keys(void *server, int only_if_due
 /// OpenSSL's ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb). Encrypts new tickets
 /// under the current key; decrypts a ticket under whichever of current or previous named it.
 /// The current key is rotated here once it is older than the rotation interval, so rotation
-/// needs no timer. Returns 1 (encrypted), 2 (decrypted: resume, and issue a fresh ticket),
-/// 0 (unknown key: full handshake) or -1 (error).
+/// needs no timer. Returns 1 (encrypted; or decrypted, resume), 2 (decrypted: resume, and
+/// issue a fresh ticket), 0 (unknown key: full handshake) or -1 (error).
 static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsigned char *iv,
                                       EVP_CIPHER_CTX *cipher_ctx, EVP_MAC_CTX *mac_ctx, int encrypt) {
     fr_tls_server *s = (fr_tls_server *)SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
@@ -96,12 +96,13 @@ static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsi
     if (due) (void)fr_tls_server_rotate_ticket_keys(s, 1);
 
     fr_tls_ticket_key key;
-    int found = 1;  // 0: no key of that name
+    int found = 1;  // 0: no key of that name; 2: the previous key
     if (!CRYPTO_THREAD_read_lock(s->ticket_lock)) return -1;
     if (encrypt || memcmp(key_name, s->ticket_current.name, 16) == 0) {
         key = s->ticket_current;
     } else if (s->ticket_has_previous && memcmp(key_name, s->ticket_previous.name, 16) == 0) {
         key = s->ticket_previous;
+        found = 2;
     } else {
         found = 0;
     }
@@ -122,10 +123,15 @@ static int fr_tls_ticket_key_callback(SSL *ssl, unsigned char key_name[16], unsi
         if (EVP_DecryptInit_ex(cipher_ctx, s->ticket_cipher, NULL, key.cipher_key, iv) != 1) goto done;
     }
     if (EVP_MAC_CTX_set_params(mac_ctx, params) != 1) goto done;
-    // 2 on a decryption asks OpenSSL to issue a fresh ticket on the resumed connection. TLS 1.3
-    // clients use a ticket once (RFC 8446, C.4): answered with 1, they would have no ticket left
-    // and fall back to a full handshake on every other connection.
-    result = encrypt ? 1 : 2;
+    // 2 on a decryption asks OpenSSL to issue a fresh ticket on the resumed connection: for a
+    // ticket under the previous key, and always with TLS 1.3, whose clients use a ticket once
+    // (RFC 8446, C.4) and would otherwise fall back to a full handshake on every other
+    // connection. A TLS 1.2 client keeps resuming with the ticket it has.
+    if (encrypt) {
+        result = 1;
+    } else {
+        result = found == 2 || SSL_version(ssl) >= TLS1_3_VERSION ? 2 : 1;
+    }
 done:
     OPENSSL_cleanse(&key, sizeof(key));
     return result;
