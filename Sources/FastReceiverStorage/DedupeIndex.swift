@@ -127,15 +127,15 @@ struct Shard: ~Copyable {
     mutating func claim(_ key: EventKey, ticket: UInt64, now: Int64, window: Int64) -> DedupeIndex.Claim {
         let seconds = UInt32(truncatingIfNeeded: now)
         evict(now: seconds, window: UInt32(clamping: window))
-        if let index = find(key.high, key.low) {
-            return .duplicate(DurabilityTicket(packed: ring[position(slots[index])].ticket))
+        var (index, found) = probe(key.high, key.low)
+        if found { return .duplicate(DurabilityTicket(packed: ring[Self.position(of: slots[index])].ticket)) }
+        if ringCount == capacity {
+            evictOldest()
+            // Eviction may have shifted the probe chain: find its free slot again.
+            index = probe(key.high, key.low).index
         }
-        if ringCount == capacity { evictOldest() }
         let position = (head + ringCount) % capacity
-        // Eviction may have shifted the probe chain; look for the free slot after it.
-        var index = Self.home(key.high) & mask
-        while slots[index] != 0 { index = (index + 1) & mask }
-        slots[index] = UInt64(UInt32(truncatingIfNeeded: key.high)) << 32 | UInt64(position + 1)
+        slots[index] = Self.slot(high: key.high, position: position)
         ring[position] = Entry(high: key.high, low: key.low, ticket: ticket, insertedAt: seconds)
         ringCount += 1
         count += 1
@@ -143,7 +143,8 @@ struct Shard: ~Copyable {
     }
 
     mutating func remove(_ key: EventKey, ifTicket ticket: UInt64) {
-        guard let index = find(key.high, key.low), ring[position(slots[index])].ticket == ticket else { return }
+        let (index, found) = probe(key.high, key.low)
+        guard found, ring[Self.position(of: slots[index])].ticket == ticket else { return }
         delete(at: index)
     }
 
@@ -158,10 +159,10 @@ struct Shard: ~Copyable {
     /// Drops the oldest entry and its slot, unless a release removed the slot already.
     private mutating func evictOldest() {
         let oldest = ring[head]
-        let wanted = UInt64(UInt32(truncatingIfNeeded: oldest.high)) << 32 | UInt64(head + 1)
+        let wanted = Self.slot(high: oldest.high, position: head)
         head = (head + 1) % capacity
         ringCount -= 1
-        var index = Self.home(oldest.high) & mask
+        var index = home(ofTag: Self.tag(of: wanted))
         while slots[index] != 0 {
             if slots[index] == wanted {
                 delete(at: index)
@@ -171,28 +172,40 @@ struct Shard: ~Copyable {
         }
     }
 
-    /// The slot holding the key, comparing the ring's full key only where the tag matches.
-    private func find(_ high: UInt64, _ low: UInt64) -> Int? {
+    /// The slot holding the key (`found`), or else the empty slot that ends its probe chain,
+    /// comparing the ring's full key only where the tag matches.
+    private func probe(_ high: UInt64, _ low: UInt64) -> (index: Int, found: Bool) {
         let tag = UInt32(truncatingIfNeeded: high)
-        var index = Self.home(high) & mask
+        var index = home(ofTag: tag)
         while slots[index] != 0 {
-            if UInt32(truncatingIfNeeded: slots[index] >> 32) == tag {
-                let entry = ring[position(slots[index])]
-                if entry.high == high && entry.low == low { return index }
+            if Self.tag(of: slots[index]) == tag {
+                let entry = ring[Self.position(of: slots[index])]
+                if entry.high == high && entry.low == low { return (index, true) }
             }
             index = (index + 1) & mask
         }
-        return nil
+        return (index, false)
+    }
+
+    /// The slot for a key whose `high` half is given, at a ring position.
+    @inline(__always)
+    private static func slot(high: UInt64, position: Int) -> Slot {
+        UInt64(UInt32(truncatingIfNeeded: high)) << 32 | UInt64(position + 1)
     }
 
     @inline(__always)
-    private static func home(_ high: UInt64) -> Int {
-        Int(UInt32(truncatingIfNeeded: high))
+    private static func tag(of slot: Slot) -> UInt32 {
+        UInt32(truncatingIfNeeded: slot >> 32)
     }
 
     @inline(__always)
-    private func position(_ slot: Slot) -> Int {
+    private static func position(of slot: Slot) -> Int {
         Int(UInt32(truncatingIfNeeded: slot)) - 1
+    }
+
+    @inline(__always)
+    private func home(ofTag tag: UInt32) -> Int {
+        Int(tag) & mask
     }
 
     /// Backward-shift deletion keeps every probe chain unbroken without tombstones.
@@ -200,10 +213,10 @@ struct Shard: ~Copyable {
         var hole = start
         var index = (start + 1) & mask
         while slots[index] != 0 {
-            let home = Int(UInt32(truncatingIfNeeded: slots[index] >> 32)) & mask
+            let slotHome = home(ofTag: Self.tag(of: slots[index]))
             // Move the slot into the hole if its home is not between the hole and its position.
             let distanceToHole = (index - hole) & mask
-            let distanceFromHome = (index - home) & mask
+            let distanceFromHome = (index - slotHome) & mask
             if distanceFromHome >= distanceToHole {
                 slots[hole] = slots[index]
                 hole = index
