@@ -37,13 +37,17 @@ import Testing
         #expect(Self.value(text, "fast_receiver_http_responses_total{code=\"401\"}") == 1)
         #expect(Self.value(text, "fast_receiver_http_responses_total{code=\"404\"}") == 1)
         #expect((Self.value(text, "fast_receiver_received_bytes_total") ?? 0) > Double(3 * request.body.count))
-        #expect(Self.value(text, "fast_receiver_open_connections") == 1)
         #expect(Self.value(text, "fast_receiver_dedupe_entries") == 1)
         #expect(Self.value(text, "fast_receiver_ready") == 1)
         #expect((Self.value(text, "fast_receiver_journal_segments") ?? 0) >= 1)
         #expect(Self.value(text, "fast_receiver_request_duration_seconds_count") == 6)
         #expect(Self.value(text, "fast_receiver_journal_batch_records_bucket{le=\"+Inf\"}") == 1)
         #expect(Self.value(text, "fast_receiver_journal_fsync_duration_seconds_count") == 1)
+        // The 401 closed its connection and the client opened another. The server counts the
+        // refused one until its lingering close sees the client's close, which a scrape may beat.
+        #expect(try waitUntil {
+            Self.value(try connection.request(method: "GET", path: "/metrics").bodyText, "fast_receiver_open_connections") == 1
+        })
     }
 
     @Test("The exposition parses with the Prometheus client library's parser")
